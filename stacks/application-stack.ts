@@ -1,0 +1,81 @@
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { S3Backend, TerraformStack } from "cdktf";
+import { Construct } from "constructs";
+import { AppKey } from "./constructs/app-key";
+import { Monitoring } from "./constructs/monitoring";
+import { Networking } from "./constructs/networking";
+import { AVAILABILITY_ZONE_COUNT, SUBNET_PREFIX_LENGTH, SUBNETS_PER_ZONE } from "./environment/core-fields";
+import { EnvironmentConfig } from "./environment/environment";
+import { carveSubnets } from "./environment/network-address";
+import { NAME_RULES, PROJECT_NAME, physicalName, stateKey } from "./naming";
+
+/**
+ * Region of the AWS Chatbot API. Chatbot configurations are global, but the API that manages them
+ * is served from a few regions only.
+ */
+export const CHATBOT_API_REGION = "us-east-2";
+
+/** Props of {@link ApplicationStack}. */
+export interface ApplicationStackProps {
+  readonly environment: EnvironmentConfig;
+}
+
+/** One environment: provider, state backend, and every construct wired to the next. */
+export class ApplicationStack extends TerraformStack {
+  public readonly networking: Networking;
+  public readonly appKey: AppKey;
+  public readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: ApplicationStackProps) {
+    super(scope, id);
+    const env = props.environment;
+    const namePrefix = `${PROJECT_NAME}-${env.key}`;
+    const defaultTags = [{ tags: { Environment: env.envName, Project: PROJECT_NAME } }];
+
+    new AwsProvider(this, "aws", {
+      region: env.region,
+      allowedAccountIds: [env.account],
+      defaultTags,
+    });
+    const chatbotProvider = new AwsProvider(this, "aws_chatbot", {
+      alias: "chatbot",
+      region: CHATBOT_API_REGION,
+      allowedAccountIds: [env.account],
+      defaultTags,
+    });
+
+    new S3Backend(this, {
+      bucket: env.stateBucket,
+      key: stateKey(env.key),
+      region: env.region,
+      encrypt: true,
+    });
+    // NOTE: cdktf 0.21's S3BackendConfig has no use_lockfile (native S3 locking, Terraform >= 1.10).
+    this.addOverride("terraform.backend.s3.use_lockfile", true);
+
+    const partition = new DataAwsPartition(this, "Partition").partition;
+    const account = { partition, accountId: env.account, region: env.region };
+
+    this.networking = new Networking(this, "Networking", {
+      ...account,
+      vpcCidr: env.vpcCidr,
+      availabilityZones: env.availabilityZones,
+      subnetCidrs: carveSubnets(env.vpcCidr, SUBNET_PREFIX_LENGTH, AVAILABILITY_ZONE_COUNT * SUBNETS_PER_ZONE),
+      namePrefix,
+      flowLogBucketName: physicalName(env.key, `flowlogs-${env.account}-${env.region}`, NAME_RULES.s3Bucket),
+    });
+
+    this.appKey = new AppKey(this, "AppKey", { ...account, aliasName: `${namePrefix}-app` });
+
+    this.monitoring = new Monitoring(this, "Monitoring", {
+      ...account,
+      namePrefix,
+      appKey: this.appKey,
+      notifyEmail: env.monitoringNotifyEmail,
+      slackWorkspaceId: env.slackWorkspaceId,
+      slackChannelId: env.slackChannelId,
+      chatbotProvider,
+    });
+  }
+}

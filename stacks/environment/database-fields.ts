@@ -1,0 +1,154 @@
+import { z } from "zod";
+
+/** Aurora PostgreSQL majors in standard support through the end of 2026. */
+export const DB_ENGINE_MAJOR_VERSIONS = ["16", "17"] as const;
+export const DEFAULT_DB_ENGINE_MAJOR_VERSION = "17";
+/** Writer plus one reader, so a failover has somewhere to go. */
+export const DEFAULT_DB_INSTANCE_COUNT = 2;
+/** Aurora's limit: one writer and up to 15 readers. */
+export const MAX_DB_INSTANCE_COUNT = 16;
+/** Graviton memory-optimized class that supports Aurora PostgreSQL 16 and 17. */
+export const DEFAULT_DB_INSTANCE_CLASS = "db.r7g.large";
+/** RDS's backup retention range, in days. */
+export const MIN_DB_BACKUP_RETENTION_DAYS = 1;
+export const MAX_DB_BACKUP_RETENTION_DAYS = 35;
+/** A week of point-in-time recovery; dev may lower it explicitly. */
+export const DEFAULT_DB_BACKUP_RETENTION_DAYS = 7;
+/** Intervals that enhanced monitoring accepts, in seconds. */
+export const DB_MONITORING_INTERVALS_SECONDS = [1, 5, 10, 15, 30, 60] as const;
+export const DEFAULT_DB_MONITORING_INTERVAL_SECONDS = 60;
+
+/** Starting point: three one-minute periods at or above this CPU percentage raise the alarm. */
+export const DEFAULT_DB_CPU_ALARM_PERCENT = 90;
+/** Starting point: an instance with less freeable memory than this (512 MiB) raises the alarm. */
+export const DEFAULT_DB_FREEABLE_MEMORY_ALARM_BYTES = 512 * 1024 * 1024;
+/**
+ * Starting point: about 80 % of max_connections on db.t4g.medium (Aurora derives max_connections
+ * from instance memory); raise it for larger classes.
+ */
+export const DEFAULT_DB_CONNECTIONS_ALARM_COUNT = 320;
+
+/** Share of the database's max_connections the proxy may open, in percent. */
+export const DEFAULT_PROXY_MAX_CONNECTIONS_PERCENT = 90;
+/** Share of the database's max_connections the proxy keeps idle, in percent. */
+export const DEFAULT_PROXY_MAX_IDLE_CONNECTIONS_PERCENT = 50;
+/** Seconds a client connection may stay idle before the proxy closes it (RDS allows 1 to 28800). */
+export const DEFAULT_PROXY_IDLE_CLIENT_TIMEOUT_SECONDS = 1800;
+export const MAX_PROXY_IDLE_CLIENT_TIMEOUT_SECONDS = 28800;
+/**
+ * Seconds a client waits for a pooled connection before the proxy gives up; kept well below the
+ * function timeout so a saturated pool fails the request instead of the function (RDS allows 0 to 3600).
+ */
+export const DEFAULT_PROXY_CONNECTION_BORROW_TIMEOUT_SECONDS = 10;
+export const MAX_PROXY_CONNECTION_BORROW_TIMEOUT_SECONDS = 3600;
+/** Starting point: client connections to the proxy at or above this raise the alarm. */
+export const DEFAULT_PROXY_CLIENT_CONNECTIONS_ALARM_COUNT = 500;
+/** Starting point: pinned sessions defeat pooling; this many at once raises the alarm. */
+export const DEFAULT_PROXY_PINNED_SESSIONS_ALARM_COUNT = 10;
+
+const INSTANCE_CLASS = /^db\.(serverless|[a-z][a-z0-9-]*\.(micro|small|medium|large|xlarge|\d{1,2}xlarge))$/;
+
+function percent(defaultValue: number, minimum = 1) {
+  return z
+    .number()
+    .int({ message: "must be a whole number" })
+    .min(minimum, { message: `must be from ${minimum} to 100 (percent)` })
+    .max(100, { message: `must be from ${minimum} to 100 (percent)` })
+    .default(defaultValue);
+}
+
+/** Fields of the data tier: the Aurora cluster, its instances, the RDS Proxy and their alarms. */
+export const databaseFields = {
+  /** Aurora PostgreSQL major version; minor versions follow AWS's automatic upgrades. */
+  dbEngineMajorVersion: z
+    .enum(DB_ENGINE_MAJOR_VERSIONS, { message: `must be one of ${DB_ENGINE_MAJOR_VERSIONS.join(", ")} (a string)` })
+    .default(DEFAULT_DB_ENGINE_MAJOR_VERSION),
+  /** Number of instances: the first is the writer, the rest are readers. */
+  dbInstanceCount: z
+    .number()
+    .int({ message: "must be a whole number" })
+    .min(1, { message: `must be from 1 to ${MAX_DB_INSTANCE_COUNT}` })
+    .max(MAX_DB_INSTANCE_COUNT, { message: `must be from 1 to ${MAX_DB_INSTANCE_COUNT}` })
+    .default(DEFAULT_DB_INSTANCE_COUNT),
+  /** Instance class for every instance, such as db.r7g.large or db.t4g.medium. */
+  dbInstanceClass: z
+    .string()
+    .regex(INSTANCE_CLASS, { message: "must be an RDS instance class such as db.r7g.large, db.t4g.medium or db.serverless" })
+    .default(DEFAULT_DB_INSTANCE_CLASS),
+  /** Days of automated backups (point-in-time recovery). */
+  dbBackupRetentionDays: z
+    .number()
+    .int({ message: "must be a whole number of days" })
+    .min(MIN_DB_BACKUP_RETENTION_DAYS, {
+      message: `must be from ${MIN_DB_BACKUP_RETENTION_DAYS} to ${MAX_DB_BACKUP_RETENTION_DAYS} days`,
+    })
+    .max(MAX_DB_BACKUP_RETENTION_DAYS, {
+      message: `must be from ${MIN_DB_BACKUP_RETENTION_DAYS} to ${MAX_DB_BACKUP_RETENTION_DAYS} days`,
+    })
+    .default(DEFAULT_DB_BACKUP_RETENTION_DAYS),
+  /** Blocks deletion of the cluster until turned off. Default true. */
+  dbDeletionProtection: z.boolean().default(true),
+  /** Deletes the cluster without a final snapshot on destroy. Default false (a snapshot is kept). */
+  dbSkipFinalSnapshot: z.boolean().default(false),
+  /** Enhanced monitoring interval in seconds. */
+  dbMonitoringIntervalSeconds: z
+    .union(DB_MONITORING_INTERVALS_SECONDS.map((seconds) => z.literal(seconds)), {
+      message: `must be one of ${DB_MONITORING_INTERVALS_SECONDS.join(", ")} (seconds)`,
+    })
+    .default(DEFAULT_DB_MONITORING_INTERVAL_SECONDS),
+  dbCpuAlarmPercent: percent(DEFAULT_DB_CPU_ALARM_PERCENT),
+  dbFreeableMemoryAlarmBytes: z
+    .number()
+    .int({ message: "must be a whole number of bytes" })
+    .positive({ message: "must be a positive number of bytes" })
+    .default(DEFAULT_DB_FREEABLE_MEMORY_ALARM_BYTES),
+  dbConnectionsAlarmCount: z
+    .number()
+    .int({ message: "must be a whole number" })
+    .positive({ message: "must be a positive number of connections" })
+    .default(DEFAULT_DB_CONNECTIONS_ALARM_COUNT),
+
+  proxyMaxConnectionsPercent: percent(DEFAULT_PROXY_MAX_CONNECTIONS_PERCENT),
+  proxyMaxIdleConnectionsPercent: percent(DEFAULT_PROXY_MAX_IDLE_CONNECTIONS_PERCENT, 0),
+  proxyIdleClientTimeoutSeconds: z
+    .number()
+    .int({ message: "must be a whole number of seconds" })
+    .min(1, { message: `must be from 1 to ${MAX_PROXY_IDLE_CLIENT_TIMEOUT_SECONDS} seconds` })
+    .max(MAX_PROXY_IDLE_CLIENT_TIMEOUT_SECONDS, {
+      message: `must be from 1 to ${MAX_PROXY_IDLE_CLIENT_TIMEOUT_SECONDS} seconds`,
+    })
+    .default(DEFAULT_PROXY_IDLE_CLIENT_TIMEOUT_SECONDS),
+  proxyConnectionBorrowTimeoutSeconds: z
+    .number()
+    .int({ message: "must be a whole number of seconds" })
+    .min(0, { message: `must be from 0 to ${MAX_PROXY_CONNECTION_BORROW_TIMEOUT_SECONDS} seconds` })
+    .max(MAX_PROXY_CONNECTION_BORROW_TIMEOUT_SECONDS, {
+      message: `must be from 0 to ${MAX_PROXY_CONNECTION_BORROW_TIMEOUT_SECONDS} seconds`,
+    })
+    .default(DEFAULT_PROXY_CONNECTION_BORROW_TIMEOUT_SECONDS),
+  proxyClientConnectionsAlarmCount: z
+    .number()
+    .int({ message: "must be a whole number" })
+    .positive({ message: "must be a positive number of connections" })
+    .default(DEFAULT_PROXY_CLIENT_CONNECTIONS_ALARM_COUNT),
+  proxyPinnedSessionsAlarmCount: z
+    .number()
+    .int({ message: "must be a whole number" })
+    .positive({ message: "must be a positive number of sessions" })
+    .default(DEFAULT_PROXY_PINNED_SESSIONS_ALARM_COUNT),
+};
+
+/** Problems that involve two data-tier fields at once. */
+export function databaseCrossFieldProblems(config: {
+  proxyMaxConnectionsPercent: number;
+  proxyMaxIdleConnectionsPercent: number;
+}): { field: string; message: string }[] {
+  const problems: { field: string; message: string }[] = [];
+  if (config.proxyMaxIdleConnectionsPercent > config.proxyMaxConnectionsPercent) {
+    problems.push({
+      field: "proxyMaxIdleConnectionsPercent",
+      message: `must not exceed proxyMaxConnectionsPercent (${config.proxyMaxConnectionsPercent})`,
+    });
+  }
+  return problems;
+}

@@ -1,0 +1,76 @@
+import { z } from "zod";
+
+/**
+ * A problem found in one environment's configuration: the environment key in cdktf.json, the dotted
+ * field path, the value received and a message that says what is allowed.
+ */
+export interface ConfigProblem {
+  readonly environment: string;
+  readonly field: string;
+  readonly value: unknown;
+  readonly message: string;
+}
+
+/** Thrown before any stack is built when cdktf.json holds invalid environments; lists every problem at once. */
+export class EnvironmentConfigError extends Error {
+  constructor(public readonly problems: readonly ConfigProblem[]) {
+    super(
+      [
+        `Invalid environment configuration in cdktf.json (context.environments): ${problems.length} problem(s).`,
+        ...problems.map(formatProblem),
+        "Fix the values above in cdktf.json and run synth again.",
+      ].join("\n"),
+    );
+    this.name = "EnvironmentConfigError";
+  }
+}
+
+/** Formats one problem as a single line that names the environment, the field and the value. */
+export function formatProblem(problem: ConfigProblem): string {
+  const field = problem.field === "" ? "(the environment itself)" : `field "${problem.field}"`;
+  return `  - environment "${problem.environment}", ${field}, value ${describeValue(problem.value)}: ${problem.message}`;
+}
+
+/** Renders a received value for a message: JSON for plain data, `<missing>` for undefined. */
+export function describeValue(value: unknown): string {
+  if (value === undefined) {
+    return "<missing>";
+  }
+  const json = JSON.stringify(value);
+  const MAX_VALUE_CHARS = 120;
+  return json.length > MAX_VALUE_CHARS ? `${json.slice(0, MAX_VALUE_CHARS)}…` : json;
+}
+
+/** Converts zod's issues for one environment into problems, with our own words for the common codes. */
+export function problemsFromZod(environment: string, raw: unknown, error: z.ZodError): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  for (const issue of error.issues) {
+    const path = issue.path.map(String);
+    if (issue.code === "unrecognized_keys") {
+      for (const key of issue.keys) {
+        problems.push({
+          environment,
+          field: [...path, key].join("."),
+          value: valueAt(raw, [...path, key]),
+          message: "unknown field; remove it or fix its spelling (field names are case-sensitive)",
+        });
+      }
+      continue;
+    }
+    const value = valueAt(raw, path);
+    const message = value === undefined && issue.code === "invalid_type" ? "missing required field" : issue.message;
+    problems.push({ environment, field: path.join("."), value, message });
+  }
+  return problems;
+}
+
+function valueAt(raw: unknown, path: readonly string[]): unknown {
+  let current: unknown = raw;
+  for (const key of path) {
+    if (current === null || typeof current !== "object") {
+      return undefined;
+    }
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}
