@@ -77,5 +77,11 @@ export class ApplicationStack extends TerraformStack {
       slackChannelId: env.slackChannelId,
       chatbotProvider,
     });
+
+    // --- data tier: Aurora PostgreSQL and the RDS Proxy ---
+
+    // --- function: image and Lambda ---
+
+    // --- REST API, dashboard and outputs ---
   }
 }
