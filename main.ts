@@ -1,9 +1,20 @@
-import { App } from "cdktf";
+import * as fs from "fs";
+import * as path from "path";
+import { App, Manifest } from "cdktf";
 import { ApplicationStack } from "./stacks/application-stack";
-import { StateBootstrapStack } from "./stacks/state-bootstrap-stack";
 import { parseEnvironments } from "./stacks/environment/environment";
 import { EnvironmentConfigError } from "./stacks/environment/errors";
 import { applicationStackName, bootstrapStackName } from "./stacks/naming";
+import { StateBootstrapStack } from "./stacks/state-bootstrap-stack";
+
+/**
+ * Removes the output of an earlier synth, so that a failed synth leaves nothing that a later
+ * `terraform plan` or `cdktf deploy` could take for current output.
+ */
+function removePreviousOutput(outdir: string): void {
+  fs.rmSync(path.join(outdir, Manifest.fileName), { force: true });
+  fs.rmSync(path.join(outdir, Manifest.stacksFolder), { recursive: true, force: true });
+}
 
 const app = new App();
 try {
@@ -12,11 +23,12 @@ try {
     new StateBootstrapStack(app, bootstrapStackName(environment.key), { environment });
     new ApplicationStack(app, applicationStackName(environment.key), { environment });
   }
+  app.synth();
 } catch (error) {
+  removePreviousOutput(app.outdir);
   if (error instanceof EnvironmentConfigError) {
     console.error(error.message);
     process.exit(1);
   }
   throw error;
 }
-app.synth();

@@ -163,16 +163,16 @@ export class Networking extends Construct {
       ],
     });
 
-    const flowLog = new FlowLog(this, "FlowLog", {
+    new FlowLog(this, "FlowLog", {
       vpcId: this.vpc.id,
       trafficType: "ALL",
       logDestinationType: "s3",
       logDestination: this.flowLogBucket.bucket.arn,
       maxAggregationInterval: FLOW_LOG_AGGREGATION_SECONDS,
       tags: { Name: `${namePrefix}-all-traffic` },
+      // The bucket policy must exist first, or log delivery fails its permission check at creation.
+      dependsOn: [this.flowLogBucket.policy],
     });
-    // The bucket policy must exist first, or log delivery fails its permission check at creation.
-    flowLog.node.addDependency(this.flowLogBucket.policy);
   }
 
   private isolatedSubnet(id: string, zone: string, cidr: string, routeTable: RouteTable, name: string): Subnet {

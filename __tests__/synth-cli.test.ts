@@ -1,0 +1,90 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { PROJECT_ROOT } from "./support/environments";
+
+/** Files and folders a synth needs, linked into a scratch copy of the project. */
+const LINKED_ENTRIES = ["node_modules", "stacks", "lambda-image", "main.ts", "tsconfig.json", "package.json"];
+
+/** Makes a scratch project whose cdktf.json has one changed environment field. */
+function scratchProject(change: (environments: Record<string, Record<string, unknown>>) => void): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rdsproxy-synth-"));
+  for (const entry of LINKED_ENTRIES) {
+    if (fs.existsSync(path.join(PROJECT_ROOT, entry))) {
+      fs.symlinkSync(path.join(PROJECT_ROOT, entry), path.join(dir, entry));
+    }
+  }
+  const cdktfJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "cdktf.json"), "utf8"));
+  change(cdktfJson.context.environments);
+  fs.writeFileSync(path.join(dir, "cdktf.json"), JSON.stringify(cdktfJson, null, 2));
+  return dir;
+}
+
+/** Runs `cdktf synth` the way `npm run synth` does. */
+function synth(dir: string) {
+  return spawnSync(path.join(PROJECT_ROOT, "node_modules", ".bin", "cdktf"), ["synth"], {
+    cwd: dir,
+    encoding: "utf8",
+    env: { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1", FORCE_COLOR: "0" },
+    timeout: 120_000,
+  });
+}
+
+describe("cdktf synth with an invalid cdktf.json", () => {
+  const dir = scratchProject((environments) => {
+    environments.stage.vpcCidr = "10.110.0.0/24";
+  });
+  // Output of an earlier, good synth that must not survive the failed one.
+  const stale = path.join(dir, "cdktf.out", "stacks", "rdsproxy-stage");
+  fs.mkdirSync(stale, { recursive: true });
+  fs.writeFileSync(path.join(stale, "cdk.tf.json"), "{}");
+  fs.writeFileSync(path.join(dir, "cdktf.out", "manifest.json"), "{}");
+  const result = synth(dir);
+
+  it("exits non-zero", () => {
+    expect(result.status).not.toBe(0);
+  });
+
+  it("names the environment, the field and the value", () => {
+    expect(result.stderr + result.stdout).toContain('environment "stage", field "vpcCidr", value "10.110.0.0/24"');
+  });
+
+  it("leaves no output that looks like a good synth", () => {
+    expect(fs.existsSync(path.join(dir, "cdktf.out", "manifest.json"))).toBe(false);
+    expect(fs.existsSync(path.join(dir, "cdktf.out", "stacks"))).toBe(false);
+  });
+});
+
+describe("cdktf synth with the shipped cdktf.json", () => {
+  const dir = scratchProject(() => undefined);
+  const result = synth(dir);
+  const stacksDir = path.join(dir, "cdktf.out", "stacks");
+
+  it("exits zero", () => {
+    expect(result.stderr).not.toContain("ERROR");
+    expect(result.status).toBe(0);
+  });
+
+  it("writes every application and bootstrap stack", () => {
+    for (const key of ["dev", "stage", "prod"]) {
+      expect(fs.existsSync(path.join(stacksDir, `rdsproxy-${key}`, "cdk.tf.json"))).toBe(true);
+      expect(fs.existsSync(path.join(stacksDir, `rdsproxy-${key}-state`, "cdk.tf.json"))).toBe(true);
+    }
+  });
+
+  it("gives each environment a distinct state key", () => {
+    const keys = ["dev", "stage", "prod"].map(
+      (key) => JSON.parse(fs.readFileSync(path.join(stacksDir, `rdsproxy-${key}`, "cdk.tf.json"), "utf8")).terraform.backend.s3.key,
+    );
+    expect(new Set(keys).size).toBe(3);
+  });
+
+  it("writes no absolute path of this machine into the stacks", () => {
+    for (const stack of fs.readdirSync(stacksDir)) {
+      const text = fs.readFileSync(path.join(stacksDir, stack, "cdk.tf.json"), "utf8");
+      expect(text).not.toContain(dir);
+      expect(text).not.toContain(PROJECT_ROOT);
+    }
+  });
+});
