@@ -2,7 +2,8 @@ import { z } from "zod";
 
 /** Aurora PostgreSQL majors in standard support through the end of 2026. */
 export const DB_ENGINE_MAJOR_VERSIONS = ["16", "17"] as const;
-export const DEFAULT_DB_ENGINE_MAJOR_VERSION = "17";
+export type DbEngineMajorVersion = (typeof DB_ENGINE_MAJOR_VERSIONS)[number];
+export const DEFAULT_DB_ENGINE_MAJOR_VERSION: DbEngineMajorVersion = "17";
 /** Writer plus one reader, so a failover has somewhere to go. */
 export const DEFAULT_DB_INSTANCE_COUNT = 2;
 /** Aurora's limit: one writer and up to 15 readers. */
@@ -46,7 +47,9 @@ export const DEFAULT_PROXY_CLIENT_CONNECTIONS_ALARM_COUNT = 500;
 /** Starting point: pinned sessions defeat pooling; this many at once raises the alarm. */
 export const DEFAULT_PROXY_PINNED_SESSIONS_ALARM_COUNT = 10;
 
-const INSTANCE_CLASS = /^db\.(serverless|[a-z][a-z0-9-]*\.(micro|small|medium|large|xlarge|\d{1,2}xlarge))$/;
+// Provisioned classes only: db.serverless would also need a Serverless v2 scaling configuration,
+// which the cluster does not set.
+const INSTANCE_CLASS = /^db\.[a-z][a-z0-9-]*\.(micro|small|medium|large|xlarge|\d{1,2}xlarge)$/;
 
 function percent(defaultValue: number, minimum = 1) {
   return z
@@ -73,7 +76,9 @@ export const databaseFields = {
   /** Instance class for every instance, such as db.r7g.large or db.t4g.medium. */
   dbInstanceClass: z
     .string()
-    .regex(INSTANCE_CLASS, { message: "must be an RDS instance class such as db.r7g.large, db.t4g.medium or db.serverless" })
+    .regex(INSTANCE_CLASS, {
+      message: "must be a provisioned RDS instance class such as db.r7g.large or db.t4g.medium (db.serverless is not supported)",
+    })
     .default(DEFAULT_DB_INSTANCE_CLASS),
   /** Days of automated backups (point-in-time recovery). */
   dbBackupRetentionDays: z
