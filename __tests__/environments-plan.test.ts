@@ -22,7 +22,25 @@ function expectedCounts(instanceCount: number): Record<string, number> {
     aws_sns_topic_policy: 1,
     aws_sns_topic_subscription: 1,
     aws_chatbot_slack_channel_configuration: 1,
-    ...(instanceCount > 0 ? {} : {}),
+    // Data tier: the Aurora cluster, its instances, the RDS Proxy, events and alarms.
+    aws_rds_cluster: 1,
+    aws_rds_cluster_instance: instanceCount,
+    aws_rds_cluster_parameter_group: 1,
+    aws_db_subnet_group: 1,
+    aws_db_proxy: 1,
+    aws_db_proxy_default_target_group: 1,
+    aws_db_proxy_target: 1,
+    aws_db_event_subscription: 4,
+    aws_security_group: 2,
+    aws_vpc_security_group_ingress_rule: 1,
+    aws_vpc_security_group_egress_rule: 1,
+    aws_cloudwatch_log_group: 2,
+    // The Chatbot role, then the enhanced monitoring role and the proxy role.
+    aws_iam_role: 3,
+    aws_iam_role_policy: 1,
+    aws_iam_role_policy_attachment: 2,
+    // Cluster CPU and three proxy alarms, then freeable memory and connections per instance.
+    aws_cloudwatch_metric_alarm: 4 + 2 * instanceCount,
   };
 }
 

@@ -1,8 +1,9 @@
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { S3Backend, TerraformStack } from "cdktf";
+import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { AppKey } from "./constructs/app-key";
+import { Database } from "./constructs/database";
 import { Monitoring } from "./constructs/monitoring";
 import { Networking } from "./constructs/networking";
 import { AVAILABILITY_ZONE_COUNT, SUBNET_PREFIX_LENGTH, SUBNETS_PER_ZONE } from "./environment/core-fields";
@@ -26,6 +27,7 @@ export class ApplicationStack extends TerraformStack {
   public readonly networking: Networking;
   public readonly appKey: AppKey;
   public readonly monitoring: Monitoring;
+  public readonly database: Database;
 
   constructor(scope: Construct, id: string, props: ApplicationStackProps) {
     super(scope, id);
@@ -79,6 +81,52 @@ export class ApplicationStack extends TerraformStack {
     });
 
     // --- data tier: Aurora PostgreSQL and the RDS Proxy ---
+    this.database = new Database(this, "Database", {
+      ...account,
+      environmentKey: env.key,
+      vpc: this.networking.vpc,
+      subnets: this.networking.databaseSubnets,
+      appKey: this.appKey,
+      alarmTopic: this.monitoring.topic,
+      engineMajorVersion: env.dbEngineMajorVersion,
+      instanceCount: env.dbInstanceCount,
+      instanceClass: env.dbInstanceClass,
+      databaseName: env.dbName,
+      masterUsername: env.dbUser,
+      backupRetentionDays: env.dbBackupRetentionDays,
+      deletionProtection: env.dbDeletionProtection,
+      skipFinalSnapshot: env.dbSkipFinalSnapshot,
+      monitoringIntervalSeconds: env.dbMonitoringIntervalSeconds,
+      proxy: {
+        maxConnectionsPercent: env.proxyMaxConnectionsPercent,
+        maxIdleConnectionsPercent: env.proxyMaxIdleConnectionsPercent,
+        connectionBorrowTimeoutSeconds: env.proxyConnectionBorrowTimeoutSeconds,
+        idleClientTimeoutSeconds: env.proxyIdleClientTimeoutSeconds,
+      },
+      alarmThresholds: {
+        cpuPercent: env.dbCpuAlarmPercent,
+        freeableMemoryBytes: env.dbFreeableMemoryAlarmBytes,
+        connectionsCount: env.dbConnectionsAlarmCount,
+        proxyClientConnectionsCount: env.proxyClientConnectionsAlarmCount,
+        proxyPinnedSessionsCount: env.proxyPinnedSessionsAlarmCount,
+      },
+    });
+    new TerraformOutput(this, "proxy_endpoint", {
+      description: "Host name of the RDS Proxy's default endpoint; clients connect here with TLS and an IAM auth token",
+      value: this.database.proxyEndpoint,
+    });
+    new TerraformOutput(this, "cluster_endpoint", {
+      description: "Writer endpoint of the Aurora cluster; reachable only from the proxy's security group",
+      value: this.database.cluster.endpoint,
+    });
+    new TerraformOutput(this, "cluster_reader_endpoint", {
+      description: "Reader endpoint of the Aurora cluster; reachable only from the proxy's security group",
+      value: this.database.cluster.readerEndpoint,
+    });
+    new TerraformOutput(this, "master_secret_arn", {
+      description: "ARN of the Secrets Manager secret in which RDS manages the master user's password",
+      value: this.database.masterSecretArn,
+    });
 
     // --- function: image and Lambda ---
 
