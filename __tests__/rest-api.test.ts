@@ -11,8 +11,10 @@ import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import * as path from "path";
 import { Testing } from "cdktf";
 import { restApiTestStack } from "./support/api-stack";
+import { countByType, planChanges, writeOfflineOverride } from "./support/terraform";
 
 type Resources = Record<string, Record<string, Record<string, unknown>>>;
 
@@ -270,5 +272,26 @@ describe("REST API alarms", () => {
   it("exposes its alarms for the dashboard", () => {
     const { restApi } = restApiTestStack("stage");
     expect(restApi.alarms).toHaveLength(3);
+  });
+});
+
+describe.each([true, false])("REST API with apiManageAccountLogRole %s", (manageAccountLogRole) => {
+  const { stack } = restApiTestStack("stage", { apiManageAccountLogRole: manageAccountLogRole });
+  const outdir = Testing.fullSynth(stack);
+  const stackDir = path.join(outdir, "stacks", "test");
+  writeOfflineOverride(stackDir);
+
+  it("is valid Terraform", () => {
+    expect(outdir).toBeValidTerraform();
+  });
+
+  it("plans offline with the API Gateway resources", () => {
+    const counts = countByType(planChanges(stackDir));
+    expect(counts.aws_api_gateway_rest_api).toBe(1);
+    expect(counts.aws_api_gateway_deployment).toBe(1);
+    expect(counts.aws_api_gateway_stage).toBe(1);
+    expect(counts.aws_api_gateway_method_settings).toBe(1);
+    expect(counts.aws_cloudwatch_log_group).toBe(2);
+    expect(counts.aws_api_gateway_account ?? 0).toBe(manageAccountLogRole ? 1 : 0);
   });
 });
