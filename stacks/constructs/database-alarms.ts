@@ -10,8 +10,8 @@ export const RDS_NAMESPACE = "AWS/RDS";
 /** One-minute periods that must all breach before a load alarm fires, so a short spike stays quiet. */
 export const SUSTAINED_BREACH_PERIODS = 3;
 /**
- * The proxy's health checks of its read/write target succeed on every proxy node 100 % of the time
- * when the writer is healthy; anything lower means a failover, a reboot or a broken secret.
+ * AvailabilityPercentage is the share of the proxy's health checks of its target that succeeded, so
+ * any value below 100 means a check failed, as in a failover, a reboot or a broken secret.
  */
 export const PROXY_AVAILABILITY_ALARM_PERCENT = 100;
 /** Target role whose availability the proxy alarm watches: the writer behind the default endpoint. */
@@ -60,7 +60,7 @@ export interface DatabaseAlarmsProps {
   readonly clusterIdentifier: string;
   readonly instanceIdentifiers: readonly string[];
   readonly proxyName: string;
-  /** Name of the proxy's target group that holds the cluster. */
+  /** Name of the proxy's target group that contains the cluster. */
   readonly proxyTargetGroup: string;
   readonly thresholds: DatabaseAlarmThresholds;
 }
