@@ -1,5 +1,6 @@
 import * as path from "path";
 import { Testing } from "cdktf";
+import { FUNCTION_IMAGE_RETAINED_COUNT } from "../stacks/constructs/function-image";
 import { countByType, planChanges, writeOfflineOverride } from "./support/terraform";
 import { applicationStack, environmentWith, shippedEnvironments } from "./support/environments";
 
@@ -31,21 +32,35 @@ function expectedCounts(instanceCount: number): Record<string, number> {
     aws_db_proxy_default_target_group: 1,
     aws_db_proxy_target: 1,
     aws_db_event_subscription: 4,
-    aws_security_group: 2,
-    aws_vpc_security_group_ingress_rule: 1,
-    aws_vpc_security_group_egress_rule: 1,
-    aws_cloudwatch_log_group: 2,
-    // The Chatbot role, then the enhanced monitoring role and the proxy role.
-    aws_iam_role: 3,
-    aws_iam_role_policy: 1,
+    // Cluster, proxy and function security groups; the function's group adds one ingress and one egress rule.
+    aws_security_group: 3,
+    aws_vpc_security_group_ingress_rule: 2,
+    aws_vpc_security_group_egress_rule: 2,
+    aws_cloudwatch_log_group: 3,
+    // The Chatbot role, then the enhanced monitoring role, the proxy role and the function role.
+    aws_iam_role: 4,
+    aws_iam_role_policy: 2,
     aws_iam_role_policy_attachment: 2,
-    // Cluster CPU and three proxy alarms, then freeable memory and connections per instance.
-    aws_cloudwatch_metric_alarm: 4 + 2 * instanceCount,
+    // Cluster CPU and three proxy alarms, then freeable memory and connections per instance, then four function alarms.
+    aws_cloudwatch_metric_alarm: 4 + 2 * instanceCount + 4,
+    // Function: the image repository (no docker resources in image-URI mode) and the function.
+    aws_ecr_repository: 1,
+    aws_ecr_lifecycle_policy: 1,
+    aws_lambda_function: 1,
+    docker_image: 0,
+    docker_registry_image: 0,
   };
 }
 
+/** An image URI in the environment's account and region, pinned by digest, as a pipeline would pass it. */
+function pipelineImageUri(key: string): string {
+  const { account, region } = shippedEnvironments()[key] as { account: string; region: string };
+  return `${account}.dkr.ecr.${region}.amazonaws.com/rdsproxy-${key}-function@sha256:${"0123456789abcdef".repeat(4)}`;
+}
+
+// Planned in image-URI mode: a stack with the docker provider cannot be initialized offline.
 describe.each(Object.keys(shippedEnvironments()))("environment %s", (key) => {
-  const environment = environmentWith(key);
+  const environment = environmentWith(key, { functionImageUri: pipelineImageUri(key) });
   const outdir = Testing.fullSynth(applicationStack(environment));
   const stackDir = path.join(outdir, "stacks", `rdsproxy-${key}`);
   writeOfflineOverride(stackDir);
@@ -67,5 +82,23 @@ describe.each(Object.keys(shippedEnvironments()))("environment %s", (key) => {
     expect(changes.every((change) => change.actions.join() === "create")).toBe(true);
     // Printed for the closing figures: resources planned per environment.
     console.log(`${key}: ${changes.length} resources planned`);
+  });
+});
+
+describe.each(Object.keys(shippedEnvironments()))("shipped environment %s in build mode", (key) => {
+  const synthesized = JSON.parse(Testing.synth(applicationStack(environmentWith(key))));
+
+  it("builds and pushes the function image", () => {
+    expect(synthesized.provider.docker).toHaveLength(1);
+    expect(Object.keys(synthesized.resource.docker_image)).toHaveLength(1);
+    expect(Object.keys(synthesized.resource.docker_registry_image)).toHaveLength(1);
+    expect(Object.keys(synthesized.data.aws_ecr_authorization_token)).toHaveLength(1);
+  });
+
+  it("runs the pushed digest", () => {
+    const [lambda] = Object.values(synthesized.resource.aws_lambda_function) as { image_uri: string }[];
+    expect(lambda.image_uri).toMatch(/^\$\{aws_ecr_repository\.\w+\.repository_url\}@\$\{docker_registry_image\.\w+\.sha256_digest\}$/);
+    const [lifecycle] = Object.values(synthesized.resource.aws_ecr_lifecycle_policy) as { policy: string }[];
+    expect(JSON.parse(lifecycle.policy).rules[0].selection.countNumber).toBe(FUNCTION_IMAGE_RETAINED_COUNT);
   });
 });

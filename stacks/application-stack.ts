@@ -4,6 +4,8 @@ import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { AppKey } from "./constructs/app-key";
 import { Database } from "./constructs/database";
+import { AppFunction } from "./constructs/function";
+import { FunctionImage } from "./constructs/function-image";
 import { Monitoring } from "./constructs/monitoring";
 import { Networking } from "./constructs/networking";
 import { AVAILABILITY_ZONE_COUNT, SUBNET_PREFIX_LENGTH, SUBNETS_PER_ZONE } from "./environment/core-fields";
@@ -28,6 +30,8 @@ export class ApplicationStack extends TerraformStack {
   public readonly appKey: AppKey;
   public readonly monitoring: Monitoring;
   public readonly database: Database;
+  public readonly functionImage: FunctionImage;
+  public readonly function: AppFunction;
 
   constructor(scope: Construct, id: string, props: ApplicationStackProps) {
     super(scope, id);
@@ -129,6 +133,41 @@ export class ApplicationStack extends TerraformStack {
     });
 
     // --- function: image and Lambda ---
+    const functionName = physicalName(env.key, "function", NAME_RULES.lambdaFunction);
+    this.functionImage = new FunctionImage(this, "FunctionImage", {
+      accountId: env.account,
+      region: env.region,
+      repositoryName: physicalName(env.key, "function", NAME_RULES.ecrRepository),
+      appKey: this.appKey,
+      runtime: env.functionRuntime,
+      architecture: env.functionArchitecture,
+      imageUri: env.functionImageUri,
+    });
+    this.function = new AppFunction(this, "Function", {
+      ...account,
+      functionName,
+      imageUri: this.functionImage.imageUri,
+      architecture: env.functionArchitecture,
+      memoryMb: env.functionMemoryMb,
+      timeoutSeconds: env.functionTimeoutSeconds,
+      applicationLogLevel: env.functionApplicationLogLevel,
+      systemLogLevel: env.functionSystemLogLevel,
+      vpc: this.networking.vpc,
+      subnets: this.networking.functionSubnets,
+      database: this.database,
+      appKey: this.appKey,
+      alarmTopic: this.monitoring.topic,
+      alarmThresholds: {
+        errorsCount: env.functionErrorsAlarmCount,
+        throttlesCount: env.functionThrottlesAlarmCount,
+        concurrentExecutionsCount: env.functionConcurrentExecutionsAlarmCount,
+        durationTimeoutFraction: env.functionDurationAlarmTimeoutFraction,
+      },
+    });
+    new TerraformOutput(this, "function_image_uri", {
+      description: "Image the function runs: the pushed digest in build mode, or functionImageUri as given",
+      value: this.functionImage.imageUri,
+    });
 
     // --- REST API, dashboard and outputs ---
   }
