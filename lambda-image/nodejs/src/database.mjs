@@ -22,8 +22,8 @@ export const DEFAULT_TIMEOUTS = Object.freeze({ connectMs: CONNECT_TIMEOUT_MS, s
 const APPLICATION_NAME = 'rds-proxy-probe';
 
 // NOTE: behind an RDS Proxy, pg_stat_ssl describes the proxy's own session to the database,
-// not the function's session to the proxy; the latter always uses verified TLS because the
-// connection is opened only with the TLS options below.
+// not the function's session to the proxy. The function's session always uses verified TLS,
+// because the connection is opened only with the TLS options below.
 export const PROBE_QUERY =
   "SELECT current_user, current_database(), current_setting('server_version') AS server_version, " +
   '(SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()) AS tls';
@@ -200,7 +200,7 @@ export class ConnectionManager {
       application_name: APPLICATION_NAME,
       connectionTimeoutMillis: this.#timeouts.connectMs,
       // Server-side limit, sent as a startup parameter, and a client-side limit for a
-      // server that stops answering.
+      // server that stops responding.
       statement_timeout: this.#timeouts.statementMs,
       query_timeout: this.#timeouts.statementMs,
     });

@@ -30,8 +30,8 @@ STATEMENT_TIMEOUT_SECONDS = 5.0
 APPLICATION_NAME = "rds-proxy-probe"
 
 # NOTE: behind an RDS Proxy, pg_stat_ssl describes the proxy's own session to the database,
-# not the function's session to the proxy; the latter always uses verified TLS because the
-# connection is opened only with the TLS context below.
+# not the function's session to the proxy. The function's session always uses verified TLS,
+# because the connection is opened only with the TLS context below.
 PROBE_QUERY = (
     "SELECT current_user, current_database(), current_setting('server_version'), "
     "(SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid())"
