@@ -8,6 +8,7 @@ import { Dashboard, DashboardProps } from "../stacks/constructs/dashboard";
 import { DASHBOARD_GRID_WIDTH } from "../stacks/constructs/dashboard-widgets";
 import { assumeRolePolicy } from "../stacks/constructs/policy";
 import { restApiTestStack } from "./support/api-stack";
+import { synthEnvironment } from "./support/environments";
 
 type Resources = Record<string, Record<string, Record<string, unknown>>>;
 
@@ -232,5 +233,52 @@ describe("Dashboard", () => {
     expect(() => dashboardStack({ instanceIdentifiers: [] })).toThrow(
       "Dashboard rdsproxy-stage: instanceIdentifiers is empty; pass the identifier of every cluster instance",
     );
+  });
+});
+
+describe("Application stack dashboard and outputs", () => {
+  const synthesized = synthEnvironment("stage");
+  const parsed = JSON.parse(synthesized);
+  const resources: Resources = parsed.resource;
+  const outputs: Record<string, { value: string; description?: string }> = parsed.output;
+
+  it("every metric dimension names a resource in the stack", () => {
+    expect(unresolvedDimensions(synthesized)).toEqual([]);
+  });
+
+  it("shows every alarm of the stack", () => {
+    const body = Object.values(resources.aws_cloudwatch_dashboard)[0].dashboard_body as string;
+    const alarmWidget = (JSON.parse(body).widgets as Widget[]).find((widget) => widget.type === "alarm");
+    const alarmArns = Object.keys(resources.aws_cloudwatch_metric_alarm).map(
+      (name) => `\${aws_cloudwatch_metric_alarm.${name}.arn}`,
+    );
+    expect([...(alarmWidget?.properties.alarms ?? [])].sort()).toEqual(alarmArns.sort());
+  });
+
+  it.each(["connect_url", "dashboard_url", "function_name", "alarm_topic_arn", "proxy_endpoint"])(
+    "has output %s with a description",
+    (name) => {
+      expect(outputs[name]).toBeDefined();
+      expect(outputs[name].description).toEqual(expect.any(String));
+    },
+  );
+
+  it("connect_url is the stage invoke URL plus /connect", () => {
+    expect(outputs.connect_url.value).toMatch(/^\$\{aws_api_gateway_stage\.RestApi_Stage_[A-Z0-9]+\.invoke_url\}\/connect$/);
+  });
+
+  it("dashboard_url points at the dashboard in the region", () => {
+    expect(outputs.dashboard_url.value).toMatch(
+      /^https:\/\/ap-northeast-1\.console\.aws\.amazon\.com\/cloudwatch\/home\?region=ap-northeast-1#dashboards\/dashboard\/\$\{aws_cloudwatch_dashboard\.Dashboard_[A-Z0-9]+\.dashboard_name\}$/,
+    );
+  });
+
+  it("function_name and alarm_topic_arn reference their resources", () => {
+    expect(outputs.function_name.value).toMatch(/^\$\{aws_lambda_function\.[A-Za-z0-9_]+\.function_name\}$/);
+    expect(outputs.alarm_topic_arn.value).toMatch(/^\$\{aws_sns_topic\.Monitoring_[A-Z0-9]+\.arn\}$/);
+  });
+
+  it("has exactly one proxy_endpoint output", () => {
+    expect(Object.keys(outputs).filter((name) => name.includes("proxy_endpoint"))).toEqual(["proxy_endpoint"]);
   });
 });

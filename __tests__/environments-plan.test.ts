@@ -5,7 +5,8 @@ import { countByType, planChanges, writeOfflineOverride } from "./support/terraf
 import { applicationStack, environmentWith, shippedEnvironments } from "./support/environments";
 
 /** Resources every environment must plan, with their exact counts for the shipped settings. */
-function expectedCounts(instanceCount: number): Record<string, number> {
+function expectedCounts(instanceCount: number, manageAccountLogRole: boolean): Record<string, number> {
+  const accountLogRole = manageAccountLogRole ? 1 : 0;
   return {
     aws_vpc: 1,
     aws_subnet: 4,
@@ -36,19 +37,31 @@ function expectedCounts(instanceCount: number): Record<string, number> {
     aws_security_group: 3,
     aws_vpc_security_group_ingress_rule: 2,
     aws_vpc_security_group_egress_rule: 2,
-    aws_cloudwatch_log_group: 3,
+    // Cluster, proxy and function log groups, then the API's access and execution log groups.
+    aws_cloudwatch_log_group: 3 + 2,
     // The Chatbot role, then the enhanced monitoring role, the proxy role and the function role.
-    aws_iam_role: 4,
+    aws_iam_role: 4 + accountLogRole,
     aws_iam_role_policy: 2,
-    aws_iam_role_policy_attachment: 2,
+    aws_iam_role_policy_attachment: 2 + accountLogRole,
     // Cluster CPU and three proxy alarms, then freeable memory and connections per instance, then four function alarms.
-    aws_cloudwatch_metric_alarm: 4 + 2 * instanceCount + 4,
+    aws_cloudwatch_metric_alarm: 4 + 2 * instanceCount + 4 + 3,
     // Function: the image repository (no docker resources in image-URI mode) and the function.
     aws_ecr_repository: 1,
     aws_ecr_lifecycle_policy: 1,
     aws_lambda_function: 1,
     docker_image: 0,
     docker_registry_image: 0,
+    // REST API: GET /connect, its deployment and stage, the account log role when managed, and the dashboard.
+    aws_api_gateway_rest_api: 1,
+    aws_api_gateway_resource: 1,
+    aws_api_gateway_method: 1,
+    aws_api_gateway_integration: 1,
+    aws_api_gateway_deployment: 1,
+    aws_api_gateway_stage: 1,
+    aws_api_gateway_method_settings: 1,
+    aws_api_gateway_account: accountLogRole,
+    aws_lambda_permission: 1,
+    aws_cloudwatch_dashboard: 1,
   };
 }
 
@@ -76,12 +89,32 @@ describe.each(Object.keys(shippedEnvironments()))("environment %s", (key) => {
   it("plans every expected resource", () => {
     const changes = planChanges(stackDir);
     const counts = countByType(changes);
-    for (const [type, count] of Object.entries(expectedCounts(environment.dbInstanceCount))) {
+    const expected = expectedCounts(environment.dbInstanceCount, environment.apiManageAccountLogRole);
+    for (const [type, count] of Object.entries(expected)) {
       expect({ type, count: counts[type] ?? 0 }).toEqual({ type, count });
     }
     expect(changes.every((change) => change.actions.join() === "create")).toBe(true);
     // Printed for the closing figures: resources planned per environment.
     console.log(`${key}: ${changes.length} resources planned`);
+  });
+});
+
+describe("environment stage without the account log role", () => {
+  const environment = environmentWith("stage", {
+    functionImageUri: pipelineImageUri("stage"),
+    apiManageAccountLogRole: false,
+  });
+  const outdir = Testing.fullSynth(applicationStack(environment));
+  const stackDir = path.join(outdir, "stacks", "rdsproxy-stage");
+  writeOfflineOverride(stackDir);
+
+  it("plans without the API Gateway account setting and its role", () => {
+    const changes = planChanges(stackDir);
+    const counts = countByType(changes);
+    for (const [type, count] of Object.entries(expectedCounts(environment.dbInstanceCount, false))) {
+      expect({ type, count: counts[type] ?? 0 }).toEqual({ type, count });
+    }
+    expect(changes.map((change) => change.address).filter((address) => address.includes("AccountLogRole"))).toEqual([]);
   });
 });
 

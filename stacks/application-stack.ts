@@ -3,11 +3,13 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { AppKey } from "./constructs/app-key";
+import { Dashboard } from "./constructs/dashboard";
 import { Database } from "./constructs/database";
 import { AppFunction } from "./constructs/function";
 import { FunctionImage } from "./constructs/function-image";
 import { Monitoring } from "./constructs/monitoring";
 import { Networking } from "./constructs/networking";
+import { RestApi } from "./constructs/rest-api";
 import { AVAILABILITY_ZONE_COUNT, SUBNET_PREFIX_LENGTH, SUBNETS_PER_ZONE } from "./environment/core-fields";
 import { EnvironmentConfig } from "./environment/environment";
 import { carveSubnets } from "./environment/network-address";
@@ -32,6 +34,8 @@ export class ApplicationStack extends TerraformStack {
   public readonly database: Database;
   public readonly functionImage: FunctionImage;
   public readonly function: AppFunction;
+  public readonly restApi: RestApi;
+  public readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: ApplicationStackProps) {
     super(scope, id);
@@ -170,5 +174,45 @@ export class ApplicationStack extends TerraformStack {
     });
 
     // --- REST API, dashboard and outputs ---
+    this.restApi = new RestApi(this, "RestApi", {
+      partition,
+      namePrefix,
+      function: this.function.function,
+      appKey: this.appKey,
+      alarmTopic: this.monitoring.topic,
+      settings: env,
+    });
+
+    this.dashboard = new Dashboard(this, "Dashboard", {
+      dashboardName: namePrefix,
+      region: env.region,
+      apiName: this.restApi.api.name,
+      stageName: this.restApi.stage.stageName,
+      functionName: this.function.function.functionName,
+      proxyName: this.database.proxyName,
+      clusterIdentifier: this.database.clusterIdentifier,
+      instanceIdentifiers: this.database.instanceIdentifiers,
+      alarms: [...this.restApi.alarms, ...this.function.alarms, ...this.database.alarms.alarms],
+    });
+
+    new TerraformOutput(this, "connect_url", {
+      description: "Invoke URL of GET /connect on the environment's stage",
+      value: this.restApi.connectUrl,
+    });
+    // NOTE: the console host of the aws partition; China and GovCloud regions use other hosts.
+    new TerraformOutput(this, "dashboard_url", {
+      description: "CloudWatch console URL of the environment's dashboard",
+      value:
+        `https://${env.region}.console.aws.amazon.com/cloudwatch/home?region=${env.region}` +
+        `#dashboards/dashboard/${this.dashboard.dashboard.dashboardName}`,
+    });
+    new TerraformOutput(this, "function_name", {
+      description: "Name of the Lambda function behind GET /connect",
+      value: this.function.function.functionName,
+    });
+    new TerraformOutput(this, "alarm_topic_arn", {
+      description: "ARN of the SNS topic that receives every alarm of the environment",
+      value: this.monitoring.topic.arn,
+    });
   }
 }
