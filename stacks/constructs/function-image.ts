@@ -132,8 +132,8 @@ export class FunctionImage extends Construct {
     // on the first plan, before the repository exists. aws_partition is computed without an AWS call.
     const dnsSuffix = new DataAwsPartition(this, "Partition").dnsSuffix;
     const registryAddress = `${props.accountId}.dkr.ecr.${props.region}.${dnsSuffix}`;
-    // NOTE: the token (valid 12 hours) is stored in the state like every data source result, because
-    // cdktf 0.21 cannot declare an ephemeral resource, which would keep it out.
+    // NOTE: the token (valid 12 hours) is stored in the state like every data source result: hashicorp/aws
+    // 5.100.0 has no ephemeral ECR token that would keep it out. The state bucket is encrypted and TLS-only.
     const token = new DataAwsEcrAuthorizationToken(this, "RegistryToken", { registryId: props.accountId });
     const docker = new DockerProvider(this, "DockerProvider", {
       registryAuth: [{ address: registryAddress, username: token.userName, password: token.password }],
