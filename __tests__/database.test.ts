@@ -521,6 +521,17 @@ describe("Database", () => {
       }
     });
 
+    it("states the memory threshold in MiB when it is whole", () => {
+      const json = synthEnvironment("dev", { dbFreeableMemoryAlarmBytes: 256 * 1024 * 1024 });
+      const descriptions = Object.values(JSON.parse(json).resource.aws_cloudwatch_metric_alarm as Record<string, any>)
+        .filter((alarm) => alarm.metric_name === "FreeableMemory")
+        .map((alarm) => alarm.alarm_description);
+      expect(descriptions).toHaveLength(2);
+      for (const description of descriptions) {
+        expect(description).toContain("less than 256 MiB of freeable memory");
+      }
+    });
+
     it("alarms on proxy connections, pinning and availability", () => {
       const json = synthEnvironment("dev", { proxyClientConnectionsAlarmCount: 300, proxyPinnedSessionsAlarmCount: 4 });
       const proxyName = reference(dev.resources, "aws_db_proxy", "Database_Proxy", "name");

@@ -136,7 +136,7 @@ export class DatabaseAlarms extends Construct {
         addAlarm(this, `${role}FreeableMemory`, {
           alarmName: name(`aurora-${index + 1}-freeable-memory`),
           description:
-            `Aurora instance ${index + 1} has less than ${thresholds.freeableMemoryBytes} bytes of freeable memory. ` +
+            `Aurora instance ${index + 1} has less than ${formatMebibytes(thresholds.freeableMemoryBytes)} of freeable memory. ` +
             "Check first: DatabaseConnections and work_mem-heavy queries in Database Insights; then consider a larger class.",
           namespace: RDS_NAMESPACE,
           metricName: "FreeableMemory",
@@ -214,4 +214,11 @@ export class DatabaseAlarms extends Construct {
       }),
     );
   }
+}
+
+/** Formats a byte count for an alarm description, such as `512 MiB`. */
+function formatMebibytes(bytes: number): string {
+  const BYTES_PER_MEBIBYTE = 1024 * 1024;
+  const mebibytes = bytes / BYTES_PER_MEBIBYTE;
+  return Number.isInteger(mebibytes) ? `${mebibytes} MiB` : `${bytes} bytes`;
 }
