@@ -16,9 +16,17 @@ function removePreviousOutput(outdir: string): void {
   fs.rmSync(path.join(outdir, Manifest.stacksFolder), { recursive: true, force: true });
 }
 
+/** cdktf runs the app from the project folder, next to cdktf.json. */
+function readCdktfJsonText(): string | undefined {
+  const file = path.join(process.cwd(), "cdktf.json");
+  return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;
+}
+
 const app = new App();
 try {
-  const environments = parseEnvironments(app.node.tryGetContext("environments"));
+  const environments = parseEnvironments(app.node.tryGetContext("environments"), {
+    cdktfJsonText: readCdktfJsonText(),
+  });
   for (const environment of environments) {
     new StateBootstrapStack(app, bootstrapStackName(environment.key), { environment });
     new ApplicationStack(app, applicationStackName(environment.key), { environment });

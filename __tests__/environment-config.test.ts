@@ -1,6 +1,9 @@
+import * as fs from "fs";
+import * as path from "path";
+import { duplicateEnvironmentKeyProblems } from "../stacks/environment/duplicate-keys";
 import { parseEnvironments } from "../stacks/environment/environment";
 import { EnvironmentConfigError } from "../stacks/environment/errors";
-import { shippedEnvironments } from "./support/environments";
+import { PROJECT_ROOT, shippedEnvironments } from "./support/environments";
 
 /** A valid environment to start each case from: the shipped dev entry. */
 function devWith(changes: Record<string, unknown>): Record<string, unknown> {
@@ -112,5 +115,39 @@ describe("invalid environment values", () => {
   it("rejects a missing environments object", () => {
     const message = errorFor(undefined as unknown as Record<string, unknown>);
     expect(message).toContain('field "context.environments"');
+  });
+});
+
+describe("environment keys defined twice in cdktf.json", () => {
+  const text = `{
+    "app": "x",
+    "context": {
+      "environments": {
+        "dev": { "envName": "Development" },
+        "stage": { "envName": "Staging", "tags": { "dev": 1 } },
+        "dev": { "envName": "Development 2" }
+      }
+    }
+  }`;
+
+  it("are reported once, by key", () => {
+    const problems = duplicateEnvironmentKeyProblems(text);
+    expect(problems.map((problem) => problem.environment)).toEqual(["dev"]);
+    expect(problems[0].message).toContain("defined more than once under context.environments");
+  });
+
+  it("make parseEnvironments reject the configuration", () => {
+    let message = "";
+    try {
+      parseEnvironments(shippedEnvironments(), { cdktfJsonText: text });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('environment "dev", (the environment itself), value "dev": is defined more than once');
+  });
+
+  it("are not reported for the shipped cdktf.json", () => {
+    const shippedText = fs.readFileSync(path.join(PROJECT_ROOT, "cdktf.json"), "utf8");
+    expect(duplicateEnvironmentKeyProblems(shippedText)).toEqual([]);
   });
 });

@@ -7,18 +7,23 @@ import { PROJECT_ROOT } from "./support/environments";
 /** Files and folders a synth needs, linked into a scratch copy of the project. */
 const LINKED_ENTRIES = ["node_modules", "stacks", "lambda-image", "main.ts", "tsconfig.json", "package.json"];
 
-/** Makes a scratch project whose cdktf.json has one changed environment field. */
-function scratchProject(change: (environments: Record<string, Record<string, unknown>>) => void): string {
+/** Makes a scratch project with the given cdktf.json text. */
+function scratchProjectWithText(cdktfJsonText: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rdsproxy-synth-"));
   for (const entry of LINKED_ENTRIES) {
     if (fs.existsSync(path.join(PROJECT_ROOT, entry))) {
       fs.symlinkSync(path.join(PROJECT_ROOT, entry), path.join(dir, entry));
     }
   }
+  fs.writeFileSync(path.join(dir, "cdktf.json"), cdktfJsonText);
+  return dir;
+}
+
+/** Makes a scratch project whose cdktf.json has one changed environment field. */
+function scratchProject(change: (environments: Record<string, Record<string, unknown>>) => void): string {
   const cdktfJson = JSON.parse(fs.readFileSync(path.join(PROJECT_ROOT, "cdktf.json"), "utf8"));
   change(cdktfJson.context.environments);
-  fs.writeFileSync(path.join(dir, "cdktf.json"), JSON.stringify(cdktfJson, null, 2));
-  return dir;
+  return scratchProjectWithText(JSON.stringify(cdktfJson, null, 2));
 }
 
 /** Runs `cdktf synth` the way `npm run synth` does. */
@@ -53,6 +58,21 @@ describe("cdktf synth with an invalid cdktf.json", () => {
   it("leaves no output that looks like a good synth", () => {
     expect(fs.existsSync(path.join(dir, "cdktf.out", "manifest.json"))).toBe(false);
     expect(fs.existsSync(path.join(dir, "cdktf.out", "stacks"))).toBe(false);
+  });
+});
+
+describe("cdktf synth with an environment key defined twice", () => {
+  const shipped = fs.readFileSync(path.join(PROJECT_ROOT, "cdktf.json"), "utf8");
+  const environments = JSON.parse(shipped).context.environments;
+  // A copied block whose key was not renamed: JSON.parse would silently keep only this one.
+  const copied = `"dev": ${JSON.stringify({ ...environments.dev, vpcCidr: "10.130.0.0/16" })},\n`;
+  const text = shipped.replace('"environments": {', `"environments": {\n${copied}`);
+  const result = synth(scratchProjectWithText(text));
+
+  it("exits non-zero and names the key", () => {
+    expect(text).not.toBe(shipped);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr + result.stdout).toContain('environment "dev", (the environment itself), value "dev": is defined more than once');
   });
 });
 

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { apiFields } from "./api-fields";
 import { availabilityZonesProblem, coreFields, DEFAULT_ZONE_SUFFIXES } from "./core-fields";
 import { databaseCrossFieldProblems, databaseFields } from "./database-fields";
+import { duplicateEnvironmentKeyProblems } from "./duplicate-keys";
 import { ConfigProblem, EnvironmentConfigError, problemsFromZod } from "./errors";
 import { functionFields } from "./function-fields";
 
@@ -25,11 +26,17 @@ export interface EnvironmentConfig extends Omit<ParsedEnvironment, "availability
   readonly stateBucket: string;
 }
 
+/** Options of {@link parseEnvironments}. */
+export interface ParseEnvironmentsOptions {
+  /** Text of cdktf.json, to find environment keys defined twice (JSON.parse drops all but the last). */
+  readonly cdktfJsonText?: string;
+}
+
 /**
  * Parses context.environments from cdktf.json. Checks every environment and throws one
  * EnvironmentConfigError that lists every problem, before any stack exists.
  */
-export function parseEnvironments(raw: unknown): EnvironmentConfig[] {
+export function parseEnvironments(raw: unknown, options: ParseEnvironmentsOptions = {}): EnvironmentConfig[] {
   if (raw === null || typeof raw !== "object" || Array.isArray(raw) || Object.keys(raw).length === 0) {
     throw new EnvironmentConfigError([
       {
@@ -41,7 +48,7 @@ export function parseEnvironments(raw: unknown): EnvironmentConfig[] {
     ]);
   }
 
-  const problems: ConfigProblem[] = [];
+  const problems: ConfigProblem[] = options.cdktfJsonText ? duplicateEnvironmentKeyProblems(options.cdktfJsonText) : [];
   const environments: EnvironmentConfig[] = [];
   for (const [key, value] of Object.entries(raw)) {
     const parsed = parseEnvironment(key, value);
