@@ -21,6 +21,13 @@ import { NAME_RULES, PROJECT_NAME, physicalName, stateKey } from "./naming";
  */
 export const CHATBOT_API_REGION = "us-east-2";
 
+/** Partition, account and region that every construct builds ARNs from. */
+interface AccountScope {
+  readonly partition: string;
+  readonly accountId: string;
+  readonly region: string;
+}
+
 /** Props of {@link ApplicationStack}. */
 export interface ApplicationStackProps {
   readonly environment: EnvironmentConfig;
@@ -41,29 +48,9 @@ export class ApplicationStack extends TerraformStack {
     super(scope, id);
     const env = props.environment;
     const namePrefix = `${PROJECT_NAME}-${env.key}`;
-    const defaultTags = [{ tags: { Environment: env.envName, Project: PROJECT_NAME } }];
 
-    new AwsProvider(this, "aws", {
-      region: env.region,
-      allowedAccountIds: [env.account],
-      defaultTags,
-    });
-    const chatbotProvider = new AwsProvider(this, "aws_chatbot", {
-      alias: "chatbot",
-      region: CHATBOT_API_REGION,
-      allowedAccountIds: [env.account],
-      defaultTags,
-    });
-
-    new S3Backend(this, {
-      bucket: env.stateBucket,
-      key: stateKey(env.key),
-      region: env.region,
-      encrypt: true,
-    });
-    // NOTE: cdktf 0.21's S3BackendConfig has no use_lockfile (native S3 locking, Terraform >= 1.10).
-    this.addOverride("terraform.backend.s3.use_lockfile", true);
-
+    const chatbotProvider = this.configureProviders(env);
+    this.configureStateBackend(env);
     const partition = new DataAwsPartition(this, "Partition").partition;
     const account = { partition, accountId: env.account, region: env.region };
 
@@ -88,8 +75,72 @@ export class ApplicationStack extends TerraformStack {
       chatbotProvider,
     });
 
-    // --- data tier: Aurora PostgreSQL and the RDS Proxy ---
-    this.database = new Database(this, "Database", {
+    this.database = this.createDatabase(env, account);
+
+    this.functionImage = new FunctionImage(this, "FunctionImage", {
+      accountId: env.account,
+      region: env.region,
+      repositoryName: physicalName(env.key, "function", NAME_RULES.ecrRepository),
+      appKey: this.appKey,
+      runtime: env.functionRuntime,
+      architecture: env.functionArchitecture,
+      imageUri: env.functionImageUri,
+    });
+    this.function = this.createFunction(env, account);
+
+    this.restApi = new RestApi(this, "RestApi", {
+      partition,
+      namePrefix,
+      function: this.function.function,
+      appKey: this.appKey,
+      alarmTopic: this.monitoring.topic,
+      settings: env,
+    });
+
+    this.dashboard = new Dashboard(this, "Dashboard", {
+      dashboardName: namePrefix,
+      region: env.region,
+      apiName: this.restApi.api.name,
+      stageName: this.restApi.stage.stageName,
+      functionName: this.function.function.functionName,
+      proxyName: this.database.proxyName,
+      clusterIdentifier: this.database.clusterIdentifier,
+      instanceIdentifiers: this.database.instanceIdentifiers,
+      alarms: [...this.restApi.alarms, ...this.function.alarms, ...this.database.alarms.alarms],
+    });
+
+    this.addOutputs(env);
+  }
+
+  /** Configures the AWS providers (the environment's region, and the Chatbot API's) and returns the Chatbot one. */
+  private configureProviders(env: EnvironmentConfig): AwsProvider {
+    const defaultTags = [{ tags: { Environment: env.envName, Project: PROJECT_NAME } }];
+    new AwsProvider(this, "aws", {
+      region: env.region,
+      allowedAccountIds: [env.account],
+      defaultTags,
+    });
+    return new AwsProvider(this, "aws_chatbot", {
+      alias: "chatbot",
+      region: CHATBOT_API_REGION,
+      allowedAccountIds: [env.account],
+      defaultTags,
+    });
+  }
+
+  private configureStateBackend(env: EnvironmentConfig): void {
+    new S3Backend(this, {
+      bucket: env.stateBucket,
+      key: stateKey(env.key),
+      region: env.region,
+      encrypt: true,
+    });
+    // NOTE: cdktf 0.21's S3BackendConfig has no use_lockfile (native S3 locking, Terraform >= 1.10).
+    this.addOverride("terraform.backend.s3.use_lockfile", true);
+  }
+
+  private createDatabase(env: EnvironmentConfig, account: AccountScope): Database {
+    return new Database(this, "Database", {
       ...account,
       environmentKey: env.key,
       vpc: this.networking.vpc,
@@ -119,37 +170,12 @@ export class ApplicationStack extends TerraformStack {
         proxyPinnedSessionsCount: env.proxyPinnedSessionsAlarmCount,
       },
     });
-    new TerraformOutput(this, "proxy_endpoint", {
-      description: "Host name of the RDS Proxy's default endpoint; clients connect here with TLS and an IAM auth token",
-      value: this.database.proxyEndpoint,
-    });
-    new TerraformOutput(this, "cluster_endpoint", {
-      description: "Writer endpoint of the Aurora cluster; reachable only from the proxy's security group",
-      value: this.database.cluster.endpoint,
-    });
-    new TerraformOutput(this, "cluster_reader_endpoint", {
-      description: "Reader endpoint of the Aurora cluster; reachable only from the proxy's security group",
-      value: this.database.cluster.readerEndpoint,
-    });
-    new TerraformOutput(this, "master_secret_arn", {
-      description: "ARN of the Secrets Manager secret in which RDS manages the master user's password",
-      value: this.database.masterSecretArn,
-    });
+  }
 
-    // --- function: image and Lambda ---
-    const functionName = physicalName(env.key, "function", NAME_RULES.lambdaFunction);
-    this.functionImage = new FunctionImage(this, "FunctionImage", {
-      accountId: env.account,
-      region: env.region,
-      repositoryName: physicalName(env.key, "function", NAME_RULES.ecrRepository),
-      appKey: this.appKey,
-      runtime: env.functionRuntime,
-      architecture: env.functionArchitecture,
-      imageUri: env.functionImageUri,
-    });
-    this.function = new AppFunction(this, "Function", {
+  private createFunction(env: EnvironmentConfig, account: AccountScope): AppFunction {
+    return new AppFunction(this, "Function", {
       ...account,
-      functionName,
+      functionName: physicalName(env.key, "function", NAME_RULES.lambdaFunction),
       imageUri: this.functionImage.imageUri,
       architecture: env.functionArchitecture,
       memoryMb: env.functionMemoryMb,
@@ -168,33 +194,10 @@ export class ApplicationStack extends TerraformStack {
         durationTimeoutFraction: env.functionDurationAlarmTimeoutFraction,
       },
     });
-    new TerraformOutput(this, "function_image_uri", {
-      description: "Image the function runs: the pushed digest in build mode, or functionImageUri as given",
-      value: this.functionImage.imageUri,
-    });
+  }
 
-    // --- REST API, dashboard and outputs ---
-    this.restApi = new RestApi(this, "RestApi", {
-      partition,
-      namePrefix,
-      function: this.function.function,
-      appKey: this.appKey,
-      alarmTopic: this.monitoring.topic,
-      settings: env,
-    });
-
-    this.dashboard = new Dashboard(this, "Dashboard", {
-      dashboardName: namePrefix,
-      region: env.region,
-      apiName: this.restApi.api.name,
-      stageName: this.restApi.stage.stageName,
-      functionName: this.function.function.functionName,
-      proxyName: this.database.proxyName,
-      clusterIdentifier: this.database.clusterIdentifier,
-      instanceIdentifiers: this.database.instanceIdentifiers,
-      alarms: [...this.restApi.alarms, ...this.function.alarms, ...this.database.alarms.alarms],
-    });
-
+  /** Adds the outputs that operators and CI read with `terraform output -json`. */
+  private addOutputs(env: EnvironmentConfig): void {
     new TerraformOutput(this, "connect_url", {
       description: "Invoke URL of GET /connect on the environment's stage",
       value: this.restApi.connectUrl,
@@ -210,9 +213,29 @@ export class ApplicationStack extends TerraformStack {
       description: "Name of the Lambda function behind GET /connect",
       value: this.function.function.functionName,
     });
+    new TerraformOutput(this, "function_image_uri", {
+      description: "Image the function runs: the pushed digest in build mode, or functionImageUri as given",
+      value: this.functionImage.imageUri,
+    });
     new TerraformOutput(this, "alarm_topic_arn", {
       description: "ARN of the SNS topic that receives every alarm of the environment",
       value: this.monitoring.topic.arn,
+    });
+    new TerraformOutput(this, "proxy_endpoint", {
+      description: "Host name of the RDS Proxy's default endpoint; clients connect here with TLS and an IAM auth token",
+      value: this.database.proxyEndpoint,
+    });
+    new TerraformOutput(this, "cluster_endpoint", {
+      description: "Writer endpoint of the Aurora cluster; reachable only from the proxy's security group",
+      value: this.database.cluster.endpoint,
+    });
+    new TerraformOutput(this, "cluster_reader_endpoint", {
+      description: "Reader endpoint of the Aurora cluster; reachable only from the proxy's security group",
+      value: this.database.cluster.readerEndpoint,
+    });
+    new TerraformOutput(this, "master_secret_arn", {
+      description: "ARN of the Secrets Manager secret in which RDS manages the master user's password",
+      value: this.database.masterSecretArn,
     });
   }
 }
