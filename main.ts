@@ -16,7 +16,7 @@ function removePreviousOutput(outdir: string): void {
   fs.rmSync(path.join(outdir, Manifest.stacksFolder), { recursive: true, force: true });
 }
 
-/** cdktf runs the app from the project folder, next to cdktf.json. */
+/** Reads cdktf.json from the working folder, which is the project folder when cdktf runs the app. */
 function readCdktfJsonText(): string | undefined {
   const file = path.join(process.cwd(), "cdktf.json");
   return fs.existsSync(file) ? fs.readFileSync(file, "utf8") : undefined;

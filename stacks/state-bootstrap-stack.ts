@@ -14,7 +14,7 @@ export interface StateBootstrapStackProps {
 }
 
 /**
- * Creates the S3 bucket that holds one environment's Terraform state. It keeps its own state in a
+ * Creates the S3 bucket that stores one environment's Terraform state. It keeps its own state in a
  * local file at the project root, because the bucket does not exist before it runs.
  */
 export class StateBootstrapStack extends TerraformStack {
@@ -40,7 +40,7 @@ export class StateBootstrapStack extends TerraformStack {
 
     new TerraformOutput(this, "state_bucket_name", {
       value: this.stateBucket.bucket.bucket,
-      description: "Bucket that holds this environment's Terraform state",
+      description: "Bucket that stores this environment's Terraform state",
     });
   }
 }

@@ -9,7 +9,7 @@ export const ONE_MINUTE_SECONDS = 60;
 export interface AlarmProps {
   /** Physical alarm name, unique in the account and region. */
   readonly alarmName: string;
-  /** What the alarm means and what to check first; shown in the e-mail and in Slack. */
+  /** Meaning of the alarm and the first thing to check, shown in the e-mail and in Slack. */
   readonly description: string;
   readonly namespace: string;
   readonly metricName: string;
@@ -30,7 +30,7 @@ export interface AlarmProps {
   readonly evaluationPeriods?: number;
   /** Periods that must breach among those evaluated. Default: all of them. */
   readonly datapointsToAlarm?: number;
-  /** What missing data counts as. Default `notBreaching`, so an idle resource stays OK. */
+  /** Treatment of missing data. Default `notBreaching`, so an idle resource stays OK. */
   readonly treatMissingData?: "breaching" | "notBreaching" | "ignore" | "missing";
 }
 

@@ -36,9 +36,9 @@ export interface NetworkingProps {
 }
 
 /**
- * The VPC: isolated subnets for the function and the database in each zone, route tables with no
- * route to the internet, an S3 gateway endpoint, a default security group with no rules, and flow
- * logs of all traffic to a private bucket encrypted with the flow logs' own key.
+ * The VPC with isolated function and database subnets in each zone and no route to the internet.
+ * It also has an S3 gateway endpoint and a default security group without rules. Flow logs of all
+ * traffic go to a private bucket encrypted with their own key.
  */
 export class Networking extends Construct {
   public readonly vpc: Vpc;

@@ -17,7 +17,7 @@ export function policyDocument(statements: readonly PolicyStatement[]): string {
   return JSON.stringify({ Version: "2012-10-17", Statement: statements });
 }
 
-/** The trust policy that lets one AWS service assume a role. */
+/** Renders the trust policy that lets one AWS service assume a role. */
 export function assumeRolePolicy(service: string, sourceAccount?: string): string {
   return policyDocument([
     {
@@ -30,7 +30,7 @@ export function assumeRolePolicy(service: string, sourceAccount?: string): strin
   ]);
 }
 
-/** A statement that denies every request to a bucket that does not use TLS. */
+/** Builds the statement that denies every request to a bucket that does not use TLS. */
 export function denyInsecureTransport(bucketArn: string): PolicyStatement {
   return {
     Sid: "DenyInsecureTransport",

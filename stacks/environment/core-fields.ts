@@ -8,7 +8,7 @@ export const SUBNET_PREFIX_LENGTH = 22;
 export const AVAILABILITY_ZONE_COUNT = 2;
 /** Subnets per zone (function, database). */
 export const SUBNETS_PER_ZONE = 2;
-/** Largest VPC prefix that still holds every subnet: four /22 fit in one /20. */
+/** Largest VPC prefix length that still fits every subnet: four /22 fit in one /20. */
 export const MAX_VPC_PREFIX_LENGTH =
   SUBNET_PREFIX_LENGTH - Math.log2(AVAILABILITY_ZONE_COUNT * SUBNETS_PER_ZONE);
 /** AWS's largest VPC (smallest prefix length). */
@@ -38,7 +38,7 @@ export const coreFields = {
    * which exist in most regions but not in every account: check yours.
    */
   availabilityZones: z.array(z.string()).optional(),
-  /** The VPC's IPv4 CIDR: /16 to /20, so that it holds four /22 subnets. */
+  /** The VPC's IPv4 CIDR: /16 to /20, so that four /22 subnets fit. */
   vpcCidr: z.string().superRefine((value, ctx) => {
     const network = parseIpv4Network(value);
     if (!network) {
@@ -69,7 +69,7 @@ export const coreFields = {
     message: "must be a Slack channel id: C or G followed by 8 to 11 uppercase letters or digits",
   }),
   /**
-   * S3 bucket that holds Terraform state for this environment. When omitted:
+   * S3 bucket that stores Terraform state for this environment. When omitted:
    * `rdsproxy-tfstate-<account>-<region>`.
    */
   stateBucket: z

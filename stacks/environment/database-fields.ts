@@ -37,8 +37,8 @@ export const DEFAULT_PROXY_MAX_IDLE_CONNECTIONS_PERCENT = 50;
 export const DEFAULT_PROXY_IDLE_CLIENT_TIMEOUT_SECONDS = 1800;
 export const MAX_PROXY_IDLE_CLIENT_TIMEOUT_SECONDS = 28800;
 /**
- * Seconds a client waits for a pooled connection before the proxy gives up; kept well below the
- * function timeout so a saturated pool fails the request instead of the function (RDS allows 0 to 3600).
+ * Seconds a client waits for a pooled connection before the proxy gives up (RDS allows 0 to 3600).
+ * It stays well below the function timeout, so a saturated pool fails the request, not the function.
  */
 export const DEFAULT_PROXY_CONNECTION_BORROW_TIMEOUT_SECONDS = 10;
 export const MAX_PROXY_CONNECTION_BORROW_TIMEOUT_SECONDS = 3600;

@@ -2,7 +2,7 @@ import { z } from "zod";
 
 /**
  * A problem found in one environment's configuration: the environment key in cdktf.json, the dotted
- * field path, the value received and a message that says what is allowed.
+ * field path, the value received and a message that states what is allowed.
  */
 export interface ConfigProblem {
   readonly environment: string;
@@ -11,7 +11,7 @@ export interface ConfigProblem {
   readonly message: string;
 }
 
-/** Thrown before any stack is built when cdktf.json holds invalid environments; lists every problem at once. */
+/** Error thrown before any stack is built when cdktf.json has invalid environments. It lists every problem at once. */
 export class EnvironmentConfigError extends Error {
   constructor(public readonly problems: readonly ConfigProblem[]) {
     super(

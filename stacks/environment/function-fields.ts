@@ -14,7 +14,7 @@ export const DEFAULT_FUNCTION_MEMORY_MB = 512;
 /** Lambda's timeout range, in seconds. */
 export const MIN_FUNCTION_TIMEOUT_SECONDS = 1;
 export const MAX_FUNCTION_TIMEOUT_SECONDS = 900;
-/** Below API Gateway's 29-second integration timeout, so the function answers before the API gives up. */
+/** Below API Gateway's 29-second integration timeout, so the function returns before the API gives up. */
 export const DEFAULT_FUNCTION_TIMEOUT_SECONDS = 25;
 
 export const FUNCTION_APPLICATION_LOG_LEVELS = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"] as const;
@@ -35,7 +35,7 @@ export const DEFAULT_FUNCTION_DURATION_ALARM_TIMEOUT_FRACTION = 0.8;
  */
 export const ECR_IMAGE_URI =
   /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/[a-z0-9]+([._/-][a-z0-9]+)*(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?(@sha256:[a-f0-9]{64})?$/;
-/** A URI pinned by digest: Lambda then runs exactly that image, whatever happens to the tag. */
+/** A URI pinned by digest; synth warns about any other URI, because a tag can move to another image. */
 export const DIGEST_PINNED_IMAGE_URI = /@sha256:[a-f0-9]{64}$/;
 
 function count(defaultValue: number, unit: string) {
