@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Benchmark (not a test): wall time and peak memory of `npm run synth` for every environment.
-// Prints one line per run and the median; peak memory is the largest resident set of any process
-// in the run (GNU time's maximum RSS over the command and its children).
+// Prints one line per run and the median. Peak memory is the largest resident set of any process
+// in the run, as GNU time reports it for the command and its children.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync, mkdtempSync } from "node:fs";
 import { tmpdir, cpus, totalmem } from "node:os";

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Draws the architecture diagram from a synthesized stack, so the picture always matches the code.
+// Draws the architecture diagram from a synthesized stack, so a redrawn picture matches the code.
 //
 //   npm run synth                      # writes cdktf.out/stacks/rdsproxy-dev/cdk.tf.json
 //   node scripts/diagram.mjs [STACK_JSON] [OUTPUT_DIR]
@@ -16,8 +16,8 @@ const DEFAULT_OUTPUT_DIR = "docs";
 const BASENAME = "architecture";
 
 /**
- * Groups drawn as clusters, in reading order. A resource belongs to the group of its top-level construct
- * (the first part of its logical name); resources outside the known constructs are matched by type.
+ * Groups drawn as clusters, in reading order. A resource belongs to the group of its top-level construct,
+ * which is the first part of its logical name. Resources outside the known constructs are matched by type.
  */
 const GROUPS = [
   { id: "network", label: "Network", color: "#e8f0fe", constructs: /^Networking$/, types: /^aws_(vpc|subnet)/ },
