@@ -27,8 +27,13 @@ try {
   const environments = parseEnvironments(app.node.tryGetContext("environments"), {
     cdktfJsonText: readCdktfJsonText(),
   });
+  const bucketsWithBootstrap = new Set<string>();
   for (const environment of environments) {
-    new StateBootstrapStack(app, bootstrapStackName(environment.key), { environment });
+    // Environments that share a state bucket share its bootstrap stack, named after the first of them.
+    if (!bucketsWithBootstrap.has(environment.stateBucket)) {
+      bucketsWithBootstrap.add(environment.stateBucket);
+      new StateBootstrapStack(app, bootstrapStackName(environment.key), { environment });
+    }
     new ApplicationStack(app, applicationStackName(environment.key), { environment });
   }
   app.synth();

@@ -80,7 +80,7 @@ describe("API environment field errors", () => {
         environment: "stage",
         field: "apiManageAccountLogRole",
         value: "false",
-        message: "must be true or false (a JSON boolean, not a string)",
+        message: "must be true or false, without quotes, not a JSON string",
       },
     ]);
   });

@@ -57,7 +57,10 @@ describe("invalid environment values", () => {
     ["CIDR too small for four /22", { vpcCidr: "10.100.0.0/21" }, "vpcCidr", "/20 or larger"],
     ["CIDR larger than AWS allows", { vpcCidr: "10.0.0.0/8" }, "vpcCidr", "from /16 to /20"],
     ["account id of 11 digits", { account: "12345678901" }, "account", "12-digit AWS account id"],
-    ["account id as a number", { account: 123456789012 }, "account", "expected string"],
+    ["account id as a number", { account: 123456789012 }, "account", "must be a JSON string in double quotes, not a JSON number"],
+    ["boolean as a string", { dbDeletionProtection: "false" }, "dbDeletionProtection", "must be true or false, without quotes, not a JSON string"],
+    ["count as a string", { dbInstanceCount: "2" }, "dbInstanceCount", "must be a JSON number without quotes, not a JSON string"],
+    ["null for a string", { region: null }, "region", "must be a JSON string in double quotes, not a JSON null"],
     ["malformed region", { region: "tokyo" }, "region", "AWS region name"],
     ["zone outside the region", { availabilityZones: ["ap-northeast-1a", "us-east-1a"] }, "availabilityZones", "not in that region: us-east-1a"],
     ["one zone only", { availabilityZones: ["ap-northeast-1a"] }, "availabilityZones", "exactly 2 availability zones"],
@@ -100,8 +103,45 @@ describe("invalid environment values", () => {
     expect(message).toContain('environment "prod", field "dbUser"');
   });
 
+  it("checks across fields while another field is invalid", () => {
+    const message = errorFor({
+      dev: devWith({ dbInstanceCount: "2", proxyMaxConnectionsPercent: 40, proxyMaxIdleConnectionsPercent: 60 }),
+    });
+    expect(message).toContain('field "dbInstanceCount"');
+    expect(message).toContain('field "proxyMaxIdleConnectionsPercent", value 60: must not exceed proxyMaxConnectionsPercent (40)');
+  });
+
+  it("checks default zones against the region while another field is invalid", () => {
+    const message = errorFor({ dev: devWith({ account: "1", availabilityZones: ["us-east-1a", "us-east-1b"] }) });
+    expect(message).toContain('field "account"');
+    expect(message).toContain('field "availabilityZones"');
+  });
+
+  it("rejects a state bucket shared across accounts", () => {
+    const message = errorFor({
+      dev: devWith({ stateBucket: "shared-state-bucket" }),
+      stage: { ...shippedEnvironments().stage, stateBucket: "shared-state-bucket" },
+    });
+    expect(message).toContain('environment "stage", field "stateBucket", value "shared-state-bucket"');
+    expect(message).toContain('is also the state bucket of environment "dev" in account 000000000000');
+  });
+
+  it("accepts a state bucket shared in one account and region", () => {
+    const environments = parseEnvironments({
+      dev: devWith({ stateBucket: "shared-state-bucket" }),
+      qa: devWith({ envName: "QA", stateBucket: "shared-state-bucket", apiManageAccountLogRole: false }),
+    });
+    expect(environments.map((environment) => environment.stateBucket)).toEqual(["shared-state-bucket", "shared-state-bucket"]);
+  });
+
+  it("rejects two managers of the account-level API log role", () => {
+    const message = errorFor({ dev: devWith({}), qa: devWith({ envName: "QA" }) });
+    expect(message).toContain('environment "qa", field "apiManageAccountLogRole", value true');
+    expect(message).toContain('environment "dev" already manages API Gateway\'s account-level log role in account 000000000000, ap-northeast-1');
+  });
+
   it("rejects duplicate environment names", () => {
-    const message = errorFor({ dev: devWith({}), qa: devWith({ vpcCidr: "10.130.0.0/16" }) });
+    const message = errorFor({ dev: devWith({}), qa: devWith({ vpcCidr: "10.130.0.0/16", apiManageAccountLogRole: false }) });
     expect(message).toContain('environment "qa", field "envName", value "Development"');
     expect(message).toContain('already used by environment "dev"');
   });

@@ -36,7 +36,7 @@ export const apiFields = {
    * Manages API Gateway's account-level CloudWatch Logs role in this account and region. Only one
    * stack per account and region may do so. Default true.
    */
-  apiManageAccountLogRole: z.boolean({ message: "must be true or false (a JSON boolean, not a string)" }).default(true),
+  apiManageAccountLogRole: z.boolean().default(true),
   apiRequestCountAlarm: z
     .number()
     .int({ message: "must be a whole number of requests" })

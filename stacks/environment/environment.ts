@@ -79,61 +79,130 @@ function parseEnvironment(
     });
   }
 
+  // Fields are also parsed one by one, so that checks across fields still run when another field is invalid.
   const result = environmentSchema.safeParse(raw);
+  const fields = result.success ? result.data : parseFieldsSeparately(raw);
   if (!result.success) {
-    return { problems: [...problems, ...problemsFromZod(key, raw, result.error)] };
+    problems.push(...problemsFromZod(key, raw, result.error));
   }
-  const parsed = result.data;
   const availabilityZones =
-    parsed.availabilityZones ?? DEFAULT_ZONE_SUFFIXES.map((suffix) => `${parsed.region}${suffix}`);
-  const at = (field: string, message: string): ConfigProblem => ({
-    environment: key,
-    field,
-    value: (parsed as Record<string, unknown>)[field],
-    message,
-  });
+    fields.availabilityZones ??
+    (fields.region === undefined ? undefined : DEFAULT_ZONE_SUFFIXES.map((suffix) => `${fields.region}${suffix}`));
+  problems.push(...crossFieldProblems(key, { ...fields, availabilityZones }));
 
-  const zonesProblem = availabilityZonesProblem(parsed.region, availabilityZones);
-  if (zonesProblem) {
-    problems.push({ environment: key, field: "availabilityZones", value: availabilityZones, message: zonesProblem });
-  }
-  for (const problem of databaseCrossFieldProblems(parsed)) {
-    problems.push(at(problem.field, problem.message));
-  }
-  if (parsed.functionImageUri && !parsed.functionImageUri.includes(`.dkr.ecr.${parsed.region}.`)) {
-    problems.push(
-      at("functionImageUri", `must be in the environment's region ${parsed.region}: Lambda pulls images from its own region only`),
-    );
-  }
-
-  if (problems.length > 0) {
+  if (!result.success || problems.length > 0) {
     return { problems };
   }
+  const parsed = result.data;
   return {
     environment: {
       ...parsed,
       key,
-      availabilityZones,
+      availabilityZones: availabilityZones ?? [],
       stateBucket: parsed.stateBucket ?? `rdsproxy-tfstate-${parsed.account}-${parsed.region}`,
     },
     problems,
   };
 }
 
+/** Parses each field on its own and keeps the valid ones; defaults apply to omitted fields. */
+function parseFieldsSeparately(raw: unknown): Partial<ParsedEnvironment> {
+  const values: Record<string, unknown> = {};
+  const input = raw !== null && typeof raw === "object" ? (raw as Record<string, unknown>) : {};
+  for (const [field, schema] of Object.entries(environmentSchema.shape)) {
+    const parsed = (schema as z.ZodType).safeParse(input[field]);
+    if (parsed.success) {
+      values[field] = parsed.data;
+    }
+  }
+  return values as Partial<ParsedEnvironment>;
+}
+
+/** Checks that involve two or more fields; a check is skipped while one of its fields is invalid. */
+function crossFieldProblems(key: string, fields: Partial<ParsedEnvironment>): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const at = (field: keyof ParsedEnvironment, message: string): ConfigProblem => ({
+    environment: key,
+    field,
+    value: fields[field],
+    message,
+  });
+
+  if (fields.region !== undefined && fields.availabilityZones !== undefined) {
+    const zonesProblem = availabilityZonesProblem(fields.region, fields.availabilityZones);
+    if (zonesProblem) {
+      problems.push(at("availabilityZones", zonesProblem));
+    }
+  }
+  if (fields.proxyMaxConnectionsPercent !== undefined && fields.proxyMaxIdleConnectionsPercent !== undefined) {
+    for (const problem of databaseCrossFieldProblems({
+      proxyMaxConnectionsPercent: fields.proxyMaxConnectionsPercent,
+      proxyMaxIdleConnectionsPercent: fields.proxyMaxIdleConnectionsPercent,
+    })) {
+      problems.push(at(problem.field as keyof ParsedEnvironment, problem.message));
+    }
+  }
+  if (
+    fields.functionImageUri !== undefined &&
+    fields.region !== undefined &&
+    !fields.functionImageUri.includes(`.dkr.ecr.${fields.region}.`)
+  ) {
+    problems.push(
+      at("functionImageUri", `must be in the environment's region ${fields.region}: Lambda pulls images from its own region only`),
+    );
+  }
+  return problems;
+}
+
+/** Checks across environments: names, shared state buckets and the account-level API Gateway role. */
 function duplicateProblems(environments: readonly EnvironmentConfig[]): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const firstByName = new Map<string, string>();
+  const firstByBucket = new Map<string, EnvironmentConfig>();
+  const logRoleOwnerByPlace = new Map<string, string>();
+
   for (const environment of environments) {
-    const first = firstByName.get(environment.envName.toLowerCase());
-    if (first !== undefined) {
+    const sameName = firstByName.get(environment.envName.toLowerCase());
+    if (sameName !== undefined) {
       problems.push({
         environment: environment.key,
         field: "envName",
         value: environment.envName,
-        message: `is already used by environment "${first}"; every environment needs its own name`,
+        message: `is already used by environment "${sameName}"; every environment needs its own name`,
       });
     } else {
       firstByName.set(environment.envName.toLowerCase(), environment.key);
+    }
+
+    const sameBucket = firstByBucket.get(environment.stateBucket);
+    if (sameBucket && (sameBucket.account !== environment.account || sameBucket.region !== environment.region)) {
+      problems.push({
+        environment: environment.key,
+        field: "stateBucket",
+        value: environment.stateBucket,
+        message:
+          `is also the state bucket of environment "${sameBucket.key}" in account ${sameBucket.account}, ` +
+          `${sameBucket.region}; a bucket exists in one account and region only, so give this environment its own`,
+      });
+    } else if (!sameBucket) {
+      firstByBucket.set(environment.stateBucket, environment);
+    }
+
+    if (environment.apiManageAccountLogRole) {
+      const place = `${environment.account}/${environment.region}`;
+      const owner = logRoleOwnerByPlace.get(place);
+      if (owner !== undefined) {
+        problems.push({
+          environment: environment.key,
+          field: "apiManageAccountLogRole",
+          value: true,
+          message:
+            `environment "${owner}" already manages API Gateway's account-level log role in account ` +
+            `${environment.account}, ${environment.region}; only one stack may, so set this to false`,
+        });
+      } else {
+        logRoleOwnerByPlace.set(place, environment.key);
+      }
     }
   }
   return problems;

@@ -58,10 +58,33 @@ export function problemsFromZod(environment: string, raw: unknown, error: z.ZodE
       continue;
     }
     const value = valueAt(raw, path);
-    const message = value === undefined && issue.code === "invalid_type" ? "missing required field" : issue.message;
+    let message = issue.message;
+    if (issue.code === "invalid_type" && value === undefined) {
+      message = "missing required field";
+    } else if (issue.code === "invalid_type") {
+      // zod reports a fractional number for an int field as invalid_type too; its own message fits that case.
+      const expected = issue.expected === "int" ? "number" : issue.expected;
+      const receivedMatches = expected === "number" && typeof value === "number";
+      message = receivedMatches ? issue.message : wrongTypeMessage(expected, value);
+    }
     problems.push({ environment, field: path.join("."), value, message });
   }
   return problems;
+}
+
+/** JSON spellings of the types a field can expect. */
+const EXPECTED_JSON = {
+  string: "a JSON string in double quotes",
+  number: "a JSON number without quotes",
+  boolean: "true or false, without quotes",
+  array: "a JSON array",
+  object: "a JSON object",
+} as const;
+
+function wrongTypeMessage(expected: string, value: unknown): string {
+  const received = value === null ? "null" : Array.isArray(value) ? "array" : typeof value;
+  const allowed = EXPECTED_JSON[expected as keyof typeof EXPECTED_JSON] ?? `a value of type ${expected}`;
+  return `must be ${allowed}, not a JSON ${received}`;
 }
 
 function valueAt(raw: unknown, path: readonly string[]): unknown {
