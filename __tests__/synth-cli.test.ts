@@ -5,7 +5,7 @@ import * as path from "path";
 import { PROJECT_ROOT } from "./support/environments";
 
 /** Files and folders a synth needs, linked into a scratch copy of the project. */
-const LINKED_ENTRIES = ["node_modules", "stacks", "lambda-image", "main.ts", "tsconfig.json", "package.json"];
+const LINKED_ENTRIES = ["node_modules", "stacks", "lambda-image", "scripts", "main.ts", "tsconfig.json", "package.json"];
 
 /** Makes a scratch project with the given cdktf.json text. */
 function scratchProjectWithText(cdktfJsonText: string): string {
@@ -26,9 +26,9 @@ function scratchProject(change: (environments: Record<string, Record<string, unk
   return scratchProjectWithText(JSON.stringify(cdktfJson, null, 2));
 }
 
-/** Runs `cdktf synth` the way `npm run synth` does. */
+/** Runs `npm run synth`, the command the README gives. */
 function synth(dir: string) {
-  return spawnSync(path.join(PROJECT_ROOT, "node_modules", ".bin", "cdktf"), ["synth"], {
+  return spawnSync("npm", ["run", "--silent", "synth"], {
     cwd: dir,
     encoding: "utf8",
     env: { ...process.env, CHECKPOINT_DISABLE: "1", CI: "1", FORCE_COLOR: "0" },
@@ -73,6 +73,46 @@ describe("cdktf synth with an environment key defined twice", () => {
     expect(text).not.toBe(shipped);
     expect(result.status).not.toBe(0);
     expect(result.stderr + result.stdout).toContain('environment "dev", (the environment itself), value "dev": is defined more than once');
+  });
+});
+
+describe("cdktf synth with a cdktf.json that is not JSON", () => {
+  const shipped = fs.readFileSync(path.join(PROJECT_ROOT, "cdktf.json"), "utf8");
+  // A trailing comma, the most common hand-editing slip.
+  const text = shipped.replace('"dbName": "mydbname"', '"dbName": "mydbname",');
+  const dir = scratchProjectWithText(text);
+  fs.mkdirSync(path.join(dir, "cdktf.out", "stacks", "rdsproxy-dev"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "cdktf.out", "manifest.json"), "{}");
+  const result = synth(dir);
+
+  it("exits non-zero with the line and column", () => {
+    expect(text).not.toBe(shipped);
+    expect(result.status).not.toBe(0);
+    expect(result.stderr).toMatch(/cdktf\.json is not valid JSON:\n {2}- line \d+, column \d+: /);
+  });
+
+  it("prints no stack trace", () => {
+    expect(result.stderr).not.toContain("    at ");
+  });
+
+  it("leaves no output that looks like a good synth", () => {
+    expect(fs.existsSync(path.join(dir, "cdktf.out", "manifest.json"))).toBe(false);
+    expect(fs.existsSync(path.join(dir, "cdktf.out", "stacks"))).toBe(false);
+  });
+});
+
+describe("cdktf synth with two environments sharing one state bucket", () => {
+  const dir = scratchProject((environments) => {
+    environments.qa = { ...environments.dev, envName: "QA", vpcCidr: "10.130.0.0/16", apiManageAccountLogRole: false };
+  });
+  const result = synth(dir);
+  const stacksDir = path.join(dir, "cdktf.out", "stacks");
+
+  it("writes one bootstrap stack for the shared bucket", () => {
+    expect(result.status).toBe(0);
+    expect(fs.existsSync(path.join(stacksDir, "rdsproxy-qa", "cdk.tf.json"))).toBe(true);
+    expect(fs.existsSync(path.join(stacksDir, "rdsproxy-dev-state", "cdk.tf.json"))).toBe(true);
+    expect(fs.existsSync(path.join(stacksDir, "rdsproxy-qa-state"))).toBe(false);
   });
 });
 
