@@ -29,6 +29,10 @@ describe.each(["dev", "stage", "prod"])("application stack %s", (key) => {
     });
   });
 
+  it("requires Terraform 1.10 or later", () => {
+    expect(stack.terraform.required_version).toBe(">= 1.10.0");
+  });
+
   it("uses no data source that calls an AWS API", () => {
     const allowed = new Set(["aws_partition", "aws_region", "aws_iam_policy_document", "aws_ecr_authorization_token"]);
     const dataTypes = Object.keys(stack.data ?? {});

@@ -3,7 +3,7 @@ import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketVersioningA } from "@cdktf/provider-aws/lib/s3-bucket-versioning";
 import * as path from "path";
 import { Testing } from "cdktf";
-import { StateBootstrapStack } from "../stacks/state-bootstrap-stack";
+import { STATE_NONCURRENT_VERSION_DAYS, StateBootstrapStack } from "../stacks/state-bootstrap-stack";
 import { environmentWith } from "./support/environments";
 import { onlyResource, parseSynth, statement } from "./support/synthesized";
 import { planChanges, writeOfflineOverride } from "./support/terraform";
@@ -34,9 +34,24 @@ describe("StateBootstrapStack", () => {
     expect(encryption.rule[0].apply_server_side_encryption_by_default.sse_algorithm).toBe("AES256");
   });
 
+  it("keeps overwritten state versions for 90 days", () => {
+    const lifecycle = onlyResource(stack, "aws_s3_bucket_lifecycle_configuration");
+    expect(lifecycle.rule).toEqual([
+      expect.objectContaining({
+        status: "Enabled",
+        noncurrent_version_expiration: [{ noncurrent_days: STATE_NONCURRENT_VERSION_DAYS }],
+      }),
+    ]);
+    expect(lifecycle.rule[0].expiration).toBeUndefined();
+  });
+
   it("allows TLS requests only", () => {
     const deny = statement(onlyResource(stack, "aws_s3_bucket_policy").policy, "DenyInsecureTransport");
     expect(deny.Condition).toEqual({ Bool: { "aws:SecureTransport": "false" } });
+  });
+
+  it("requires Terraform 1.10 or later", () => {
+    expect(stack.terraform.required_version).toBe(">= 1.10.0");
   });
 
   it("keeps its own state in a local file at the project root", () => {
@@ -50,6 +65,7 @@ describe("StateBootstrapStack", () => {
     const types = planChanges(stackDir).map((change) => change.type).sort();
     expect(types).toEqual([
       "aws_s3_bucket",
+      "aws_s3_bucket_lifecycle_configuration",
       "aws_s3_bucket_ownership_controls",
       "aws_s3_bucket_policy",
       "aws_s3_bucket_public_access_block",

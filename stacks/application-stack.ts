@@ -21,6 +21,9 @@ import { NAME_RULES, PROJECT_NAME, physicalName, stateKey } from "./naming";
  */
 export const CHATBOT_API_REGION = "us-east-2";
 
+/** Terraform versions the stacks accept: 1.10 added the S3 backend's native locking (use_lockfile). */
+export const REQUIRED_TERRAFORM_VERSION = ">= 1.10.0";
+
 /** Partition, account and region that every construct builds ARNs from. */
 interface AccountScope {
   readonly partition: string;
@@ -135,8 +138,9 @@ export class ApplicationStack extends TerraformStack {
       region: env.region,
       encrypt: true,
     });
-    // NOTE: cdktf 0.21's S3BackendConfig has no use_lockfile (native S3 locking, Terraform >= 1.10).
+    // NOTE: cdktf 0.21's S3BackendConfig has no use_lockfile and TerraformStack no required_version.
     this.addOverride("terraform.backend.s3.use_lockfile", true);
+    this.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
   }
 
   private createDatabase(env: EnvironmentConfig, account: AccountScope): Database {

@@ -1,6 +1,7 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
+import { REQUIRED_TERRAFORM_VERSION } from "./application-stack";
 import { PrivateBucket } from "./constructs/private-bucket";
 import { EnvironmentConfig } from "./environment/environment";
 import { PROJECT_NAME } from "./naming";
@@ -31,10 +32,12 @@ export class StateBootstrapStack extends TerraformStack {
     });
     // Relative to cdktf.out/stacks/<stack>/, so the file lands at the project root and outlives re-synth.
     new LocalBackend(this, { path: `../../../terraform.${id}.tfstate` });
+    this.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
 
     this.stateBucket = new PrivateBucket(this, "StateBucket", {
       bucketName: env.stateBucket,
       versioned: true,
+      noncurrentVersionExpirationDays: STATE_NONCURRENT_VERSION_DAYS,
       preventDestroy: true,
     });
 

@@ -1,5 +1,8 @@
 import { S3Bucket } from "@cdktf/provider-aws/lib/s3-bucket";
-import { S3BucketLifecycleConfiguration } from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
+import {
+  S3BucketLifecycleConfiguration,
+  S3BucketLifecycleConfigurationRule,
+} from "@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration";
 import { S3BucketOwnershipControls } from "@cdktf/provider-aws/lib/s3-bucket-ownership-controls";
 import { S3BucketPolicy } from "@cdktf/provider-aws/lib/s3-bucket-policy";
 import { S3BucketPublicAccessBlock } from "@cdktf/provider-aws/lib/s3-bucket-public-access-block";
@@ -17,6 +20,8 @@ export interface PrivateBucketProps {
   readonly versioned?: boolean;
   /** Deletes objects this many days after creation. When omitted, objects are kept. */
   readonly expirationDays?: number;
+  /** Deletes object versions this many days after they stop being current. When omitted, they are kept. */
+  readonly noncurrentVersionExpirationDays?: number;
   /** Statements added to the bucket policy after the TLS-only statement. */
   readonly extraStatements?: (bucketArn: string) => PolicyStatement[];
   /** Makes Terraform refuse to destroy the bucket. Default false. */
@@ -72,18 +77,25 @@ export class PrivateBucket extends Construct {
       });
     }
 
+    const rules: S3BucketLifecycleConfigurationRule[] = [];
     if (props.expirationDays !== undefined) {
-      new S3BucketLifecycleConfiguration(this, "Lifecycle", {
-        bucket: this.bucket.id,
-        rule: [
-          {
-            id: "expire-objects",
-            status: "Enabled",
-            filter: [{ prefix: "" }],
-            expiration: [{ days: props.expirationDays }],
-          },
-        ],
+      rules.push({
+        id: "expire-objects",
+        status: "Enabled",
+        filter: [{ prefix: "" }],
+        expiration: [{ days: props.expirationDays }],
       });
+    }
+    if (props.noncurrentVersionExpirationDays !== undefined) {
+      rules.push({
+        id: "expire-noncurrent-versions",
+        status: "Enabled",
+        filter: [{ prefix: "" }],
+        noncurrentVersionExpiration: [{ noncurrentDays: props.noncurrentVersionExpirationDays }],
+      });
+    }
+    if (rules.length > 0) {
+      new S3BucketLifecycleConfiguration(this, "Lifecycle", { bucket: this.bucket.id, rule: rules });
     }
 
     this.policy = new S3BucketPolicy(this, "Policy", {
