@@ -41,8 +41,10 @@ function expectedCounts(instanceCount: number, manageAccountLogRole: boolean): R
     aws_cloudwatch_log_group: 3 + 2,
     // The Chatbot role, then the enhanced monitoring role, the proxy role and the function role.
     aws_iam_role: 4 + accountLogRole,
-    aws_iam_role_policy: 2,
-    aws_iam_role_policy_attachment: 2 + accountLogRole,
+    // Inline policies of the Chatbot, proxy and function roles.
+    aws_iam_role_policy: 3,
+    // The enhanced monitoring role's managed policy, and the API Gateway log role's when managed.
+    aws_iam_role_policy_attachment: 1 + accountLogRole,
     // Cluster CPU and three proxy alarms, then freeable memory and connections per instance, then four function alarms.
     aws_cloudwatch_metric_alarm: 4 + 2 * instanceCount + 4 + 3,
     // Function: the image repository (no docker resources in image-URI mode) and the function.

@@ -52,20 +52,31 @@ describe("Monitoring", () => {
     });
     const chatbot = onlyResource(stack, "aws_chatbot_slack_channel_configuration");
     expect(chatbot.guardrail_policy_arns).toEqual([
-      expect.stringMatching(/^arn:\$\{data\.aws_partition\.\w+\.partition\}:iam::aws:policy\/ReadOnlyAccess$/),
+      expect.stringMatching(/^arn:\$\{data\.aws_partition\.\w+\.partition\}:iam::aws:policy\/CloudWatchReadOnlyAccess$/),
     ]);
     const chatbotProvider = stack.provider.aws.find((provider) => provider.alias === "chatbot");
     expect(chatbotProvider?.region).toBe(CHATBOT_API_REGION);
   });
 
-  it("gives the Chatbot role read-only CloudWatch access", () => {
+  it("lets the Chatbot role read alarms and metrics only", () => {
     const role = resourcesOfType(stack, "aws_iam_role").find((entry) => entry.name === "rdsproxy-prod-chatbot")!;
     expect(JSON.parse(role.assume_role_policy).Statement[0].Principal).toEqual({ Service: "chatbot.amazonaws.com" });
+    const policies = resourcesOfType(stack, "aws_iam_role_policy").filter((entry) =>
+      String(entry.role).includes("Monitoring_ChatbotRole"),
+    );
+    expect(policies).toHaveLength(1);
+    const statements = JSON.parse(policies[0].policy).Statement;
+    expect(statements).toEqual([
+      {
+        Sid: "ReadAlarmsAndMetrics",
+        Effect: "Allow",
+        Action: ["cloudwatch:Describe*", "cloudwatch:Get*", "cloudwatch:List*"],
+        Resource: "*",
+      },
+    ]);
     const attachments = resourcesOfType(stack, "aws_iam_role_policy_attachment").filter((entry) =>
       String(entry.role).includes("Monitoring_ChatbotRole"),
     );
-    expect(attachments.map((entry) => entry.policy_arn)).toEqual([
-      expect.stringMatching(/:iam::aws:policy\/CloudWatchReadOnlyAccess$/),
-    ]);
+    expect(attachments).toHaveLength(0);
   });
 });

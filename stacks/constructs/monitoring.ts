@@ -1,6 +1,6 @@
 import { ChatbotSlackChannelConfiguration } from "@cdktf/provider-aws/lib/chatbot-slack-channel-configuration";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
-import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicPolicy } from "@cdktf/provider-aws/lib/sns-topic-policy";
@@ -9,10 +9,13 @@ import { Construct } from "constructs";
 import { AppKey } from "./app-key";
 import { assumeRolePolicy, policyDocument } from "./policy";
 
-/** AWS managed policy the Chatbot role gets: read CloudWatch alarms, metrics and logs in Slack. */
-export const CHATBOT_ROLE_POLICY = "CloudWatchReadOnlyAccess";
+/**
+ * Actions the Chatbot role may take: read alarms and metrics to render notifications. Log reads are
+ * left out, because every member of the Slack channel acts through this role.
+ */
+export const CHATBOT_ROLE_ACTIONS = ["cloudwatch:Describe*", "cloudwatch:Get*", "cloudwatch:List*"];
 /** AWS managed policy that caps what any Slack user can do through the channel, whatever the role allows. */
-export const CHATBOT_GUARDRAIL_POLICY = "ReadOnlyAccess";
+export const CHATBOT_GUARDRAIL_POLICY = "CloudWatchReadOnlyAccess";
 /** Chatbot logs errors only, so Slack message contents stay out of CloudWatch Logs. */
 export const CHATBOT_LOGGING_LEVEL = "ERROR";
 
@@ -122,9 +125,11 @@ export class Monitoring extends Construct {
       description: "Lets AWS Chatbot read CloudWatch data for the alarm Slack channel",
       assumeRolePolicy: assumeRolePolicy("chatbot.amazonaws.com"),
     });
-    new IamRolePolicyAttachment(this, "ChatbotRoleReadOnly", {
+    new IamRolePolicy(this, "ChatbotRolePolicy", {
       role: this.chatbotRole.name,
-      policyArn: `arn:${partition}:iam::aws:policy/${CHATBOT_ROLE_POLICY}`,
+      policy: policyDocument([
+        { Sid: "ReadAlarmsAndMetrics", Effect: "Allow", Action: CHATBOT_ROLE_ACTIONS, Resource: "*" },
+      ]),
     });
 
     new ChatbotSlackChannelConfiguration(this, "SlackChannel", {
