@@ -1,6 +1,6 @@
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
+import { Annotations, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { AppKey } from "./constructs/app-key";
 import { Dashboard } from "./constructs/dashboard";
@@ -13,6 +13,7 @@ import { RestApi } from "./constructs/rest-api";
 import { AVAILABILITY_ZONE_COUNT, SUBNET_PREFIX_LENGTH, SUBNETS_PER_ZONE } from "./environment/core-fields";
 import { EnvironmentConfig } from "./environment/environment";
 import { carveSubnets } from "./environment/network-address";
+import { configWarnings } from "./environment/warnings";
 import { NAME_RULES, PROJECT_NAME, physicalName, stateKey } from "./naming";
 
 /**
@@ -51,6 +52,9 @@ export class ApplicationStack extends TerraformStack {
     super(scope, id);
     const env = props.environment;
     const namePrefix = `${PROJECT_NAME}-${env.key}`;
+    for (const warning of configWarnings(env)) {
+      Annotations.of(this).addWarning(warning);
+    }
 
     const chatbotProvider = this.configureProviders(env);
     this.configureStateBackend(env);
