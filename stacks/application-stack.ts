@@ -2,6 +2,7 @@ import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Annotations, S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
+import { dashboardConsoleUrl } from "./console-url";
 import { AppKey } from "./constructs/app-key";
 import { Dashboard } from "./constructs/dashboard";
 import { Database } from "./constructs/database";
@@ -210,12 +211,9 @@ export class ApplicationStack extends TerraformStack {
       description: "Invoke URL of GET /connect on the environment's stage",
       value: this.restApi.connectUrl,
     });
-    // NOTE: the console host of the aws partition; China and GovCloud regions use other hosts.
     new TerraformOutput(this, "dashboard_url", {
       description: "CloudWatch console URL of the environment's dashboard",
-      value:
-        `https://${env.region}.console.aws.amazon.com/cloudwatch/home?region=${env.region}` +
-        `#dashboards/dashboard/${this.dashboard.dashboard.dashboardName}`,
+      value: dashboardConsoleUrl(env.region, this.dashboard.dashboard.dashboardName),
     });
     new TerraformOutput(this, "function_name", {
       description: "Name of the Lambda function behind GET /connect",
