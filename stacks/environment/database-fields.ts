@@ -23,11 +23,39 @@ export const DEFAULT_DB_MONITORING_INTERVAL_SECONDS = 60;
 export const DEFAULT_DB_CPU_ALARM_PERCENT = 90;
 /** Starting point: an instance with less freeable memory than this (512 MiB) raises the alarm. */
 export const DEFAULT_DB_FREEABLE_MEMORY_ALARM_BYTES = 512 * 1024 * 1024;
+/** Share of the estimated max_connections at which the connections alarm fires by default. */
+export const DEFAULT_DB_CONNECTIONS_ALARM_SHARE = 0.8;
+/** Aurora PostgreSQL's default max_connections: LEAST(DBInstanceClassMemory / 9531392, 5000). */
+const BYTES_PER_DEFAULT_CONNECTION = 9531392;
+const MAX_DEFAULT_CONNECTIONS = 5000;
+const GIBIBYTE = 1024 ** 3;
+/** Memory per instance size in GiB, by class family, for the classes Aurora PostgreSQL offers. */
+const MEMORY_GIB_BY_FAMILY: Record<string, Record<string, number>> = {
+  burstable: { medium: 4, large: 8 },
+  memory: { large: 16, xlarge: 32, "2xlarge": 64, "4xlarge": 128, "8xlarge": 256, "12xlarge": 384, "16xlarge": 512, "24xlarge": 768 },
+  x2g: { large: 32, xlarge: 64, "2xlarge": 128, "4xlarge": 256, "8xlarge": 512, "12xlarge": 768, "16xlarge": 1024 },
+};
+
 /**
- * Starting point: about 80 % of max_connections on db.t4g.medium (Aurora derives max_connections
- * from instance memory); raise it for larger classes.
+ * Estimates Aurora PostgreSQL's default max_connections for an instance class, or returns undefined
+ * for a class this table does not know. An estimate: RDS's DBInstanceClassMemory is a little below
+ * the class's nominal memory, so the real value is slightly lower.
  */
-export const DEFAULT_DB_CONNECTIONS_ALARM_COUNT = 320;
+export function estimatedMaxConnections(instanceClass: string): number | undefined {
+  const [, family, size] = instanceClass.split(".");
+  const group = /^t\d/.test(family) ? "burstable" : /^r\d/.test(family) ? "memory" : family;
+  const memoryGib = MEMORY_GIB_BY_FAMILY[group]?.[size];
+  if (memoryGib === undefined) {
+    return undefined;
+  }
+  return Math.min(Math.floor((memoryGib * GIBIBYTE) / BYTES_PER_DEFAULT_CONNECTION), MAX_DEFAULT_CONNECTIONS);
+}
+
+/** Returns the default connections alarm threshold for a class, or undefined when the class is unknown. */
+export function defaultConnectionsAlarmCount(instanceClass: string): number | undefined {
+  const maxConnections = estimatedMaxConnections(instanceClass);
+  return maxConnections === undefined ? undefined : Math.floor(maxConnections * DEFAULT_DB_CONNECTIONS_ALARM_SHARE);
+}
 
 /** Share of the database's max_connections the proxy may open, in percent. */
 export const DEFAULT_PROXY_MAX_CONNECTIONS_PERCENT = 90;
@@ -107,11 +135,12 @@ export const databaseFields = {
     .int({ message: "must be a whole number of bytes" })
     .positive({ message: "must be a positive number of bytes" })
     .default(DEFAULT_DB_FREEABLE_MEMORY_ALARM_BYTES),
+  /** Connections per instance that raise the alarm. When omitted: 80 % of the class's estimated max_connections. */
   dbConnectionsAlarmCount: z
     .number()
     .int({ message: "must be a whole number" })
     .positive({ message: "must be a positive number of connections" })
-    .default(DEFAULT_DB_CONNECTIONS_ALARM_COUNT),
+    .optional(),
 
   proxyMaxConnectionsPercent: percent(DEFAULT_PROXY_MAX_CONNECTIONS_PERCENT),
   proxyMaxIdleConnectionsPercent: percent(DEFAULT_PROXY_MAX_IDLE_CONNECTIONS_PERCENT, 0),

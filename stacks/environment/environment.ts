@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { apiFields } from "./api-fields";
 import { availabilityZonesProblem, coreFields, DEFAULT_ZONE_SUFFIXES } from "./core-fields";
-import { databaseCrossFieldProblems, databaseFields } from "./database-fields";
+import { databaseCrossFieldProblems, databaseFields, defaultConnectionsAlarmCount } from "./database-fields";
 import { duplicateEnvironmentKeyProblems } from "./duplicate-keys";
 import { ConfigProblem, EnvironmentConfigError, problemsFromZod } from "./errors";
 import { functionFields } from "./function-fields";
@@ -19,11 +19,13 @@ const environmentSchema = z.strictObject({
 type ParsedEnvironment = z.output<typeof environmentSchema>;
 
 /** One environment from cdktf.json, parsed, with every default applied. */
-export interface EnvironmentConfig extends Omit<ParsedEnvironment, "availabilityZones" | "stateBucket"> {
+export interface EnvironmentConfig
+  extends Omit<ParsedEnvironment, "availabilityZones" | "stateBucket" | "dbConnectionsAlarmCount"> {
   /** The key under context.environments, such as `dev`; it names the stack (`rdsproxy-dev`). */
   readonly key: string;
   readonly availabilityZones: readonly string[];
   readonly stateBucket: string;
+  readonly dbConnectionsAlarmCount: number;
 }
 
 /** Options of {@link parseEnvironments}. */
@@ -90,7 +92,21 @@ function parseEnvironment(
     (fields.region === undefined ? undefined : DEFAULT_ZONE_SUFFIXES.map((suffix) => `${fields.region}${suffix}`));
   problems.push(...crossFieldProblems(key, { ...fields, availabilityZones }));
 
-  if (!result.success || problems.length > 0) {
+  const dbConnectionsAlarmCount =
+    fields.dbConnectionsAlarmCount ??
+    (fields.dbInstanceClass === undefined ? undefined : defaultConnectionsAlarmCount(fields.dbInstanceClass));
+  if (fields.dbInstanceClass !== undefined && dbConnectionsAlarmCount === undefined) {
+    problems.push({
+      environment: key,
+      field: "dbConnectionsAlarmCount",
+      value: undefined,
+      message:
+        `missing: this template cannot estimate max_connections of ${fields.dbInstanceClass}, ` +
+        "so set the alarm threshold (connections per instance) yourself",
+    });
+  }
+
+  if (!result.success || problems.length > 0 || dbConnectionsAlarmCount === undefined) {
     return { problems };
   }
   const parsed = result.data;
@@ -100,6 +116,7 @@ function parseEnvironment(
       key,
       availabilityZones: availabilityZones ?? [],
       stateBucket: parsed.stateBucket ?? `rdsproxy-tfstate-${parsed.account}-${parsed.region}`,
+      dbConnectionsAlarmCount,
     },
     problems,
   };
