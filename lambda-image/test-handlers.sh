@@ -13,7 +13,14 @@ LAMBDA_IMAGE_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly LAMBDA_IMAGE_DIR
 readonly PYTHON_DIR="$LAMBDA_IMAGE_DIR/python"
 readonly NODEJS_DIR="$LAMBDA_IMAGE_DIR/nodejs"
-readonly PG_BIN_DIR="${PG_BIN_DIR:-/usr/lib/postgresql/15/bin}"
+# Debian installs each PostgreSQL major under /usr/lib/postgresql/<major>/bin; the newest one is used
+# unless PG_BIN_DIR names another folder.
+newest_pg_bin_dir() {
+  find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1
+}
+PG_BIN_DIR="${PG_BIN_DIR:-$(newest_pg_bin_dir)}"
+PG_BIN_DIR="${PG_BIN_DIR:-/usr/lib/postgresql/15/bin}"
+readonly PG_BIN_DIR
 export PG_BIN_DIR
 
 # Fake credentials and no metadata service: no test may reach AWS.
@@ -51,7 +58,7 @@ require_tools() {
   if [[ -z "$missing" ]]; then
     return 0
   fi
-  if [[ "${CI:-}" == "true" ]]; then
+  if [[ -n "${CI:-}" && "${CI}" != "false" ]]; then
     echo "$suite: FAILED: required tools are missing: $missing" >&2
     status=1
   else

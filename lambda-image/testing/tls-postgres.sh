@@ -18,6 +18,8 @@
 # As root, the server runs as the "postgres" OS user, because postgres refuses to run as root.
 set -euo pipefail
 
+# The newest PostgreSQL major that Debian installed, unless PG_BIN_DIR names another folder.
+PG_BIN_DIR="${PG_BIN_DIR:-$(find /usr/lib/postgresql -mindepth 2 -maxdepth 2 -name bin -type d 2>/dev/null | sort -V | tail -n 1)}"
 readonly PG_BIN_DIR="${PG_BIN_DIR:-/usr/lib/postgresql/15/bin}"
 readonly ADMIN_ROLE="pgadmin"
 readonly TEST_DATABASE="appdb"

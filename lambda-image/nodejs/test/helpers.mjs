@@ -1,7 +1,7 @@
 // Shared test helpers: safe AWS settings, API Gateway REST proxy events, a fake Lambda
 // context and a throwaway TLS PostgreSQL server made by ../../testing/tls-postgres.sh.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -26,7 +26,16 @@ for (const variable of ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_CONTAINER_CREDE
 const LAMBDA_IMAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const FIXTURES_DIR = join(LAMBDA_IMAGE_DIR, 'test-fixtures');
 const TLS_POSTGRES_SCRIPT = join(LAMBDA_IMAGE_DIR, 'testing', 'tls-postgres.sh');
-const PG_BIN_DIR = process.env.PG_BIN_DIR ?? '/usr/lib/postgresql/15/bin';
+const PG_BIN_DIR = process.env.PG_BIN_DIR || newestPgBinDir();
+const RUNNING_IN_CI = (process.env.CI ?? '') !== '' && process.env.CI !== 'false';
+
+/** Return the newest /usr/lib/postgresql/<major>/bin, where Debian installs each major. */
+function newestPgBinDir() {
+  const root = '/usr/lib/postgresql';
+  const majors = existsSync(root) ? readdirSync(root).filter((name) => /^\d+$/.test(name)) : [];
+  majors.sort((a, b) => Number(a) - Number(b));
+  return majors.length > 0 ? join(root, majors[majors.length - 1], 'bin') : join(root, '15', 'bin');
+}
 
 export function loadFixture(name) {
   return JSON.parse(readFileSync(join(FIXTURES_DIR, name), 'utf8'));
@@ -82,7 +91,7 @@ export function integrationSkipReason() {
     return undefined;
   }
   const reason = `integration tests need these tools, which are missing: ${missing.join(', ')}`;
-  if (process.env.CI === 'true') {
+  if (RUNNING_IN_CI) {
     throw new Error(reason);
   }
   return reason;

@@ -30,7 +30,14 @@ PYTHON_DIR = Path(__file__).resolve().parents[1]
 LAMBDA_IMAGE_DIR = PYTHON_DIR.parent
 FIXTURES_DIR = LAMBDA_IMAGE_DIR / "test-fixtures"
 TLS_POSTGRES_SCRIPT = LAMBDA_IMAGE_DIR / "testing" / "tls-postgres.sh"
-PG_BIN_DIR = Path(os.environ.get("PG_BIN_DIR", "/usr/lib/postgresql/15/bin"))
+def newest_pg_bin_dir() -> Path:
+    """Return the newest /usr/lib/postgresql/<major>/bin, where Debian installs each major."""
+    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin"), key=lambda path: int(path.parent.name) if path.parent.name.isdigit() else 0)
+    return candidates[-1] if candidates else Path("/usr/lib/postgresql/15/bin")
+
+
+PG_BIN_DIR = Path(os.environ["PG_BIN_DIR"]) if os.environ.get("PG_BIN_DIR") else newest_pg_bin_dir()
+RUNNING_IN_CI = os.environ.get("CI", "") not in ("", "false")
 
 sys.path.insert(0, str(PYTHON_DIR))
 
@@ -148,7 +155,7 @@ def tls_postgres():
     missing = missing_tools()
     if missing:
         message = f"integration tests need these tools, which are missing: {', '.join(missing)}"
-        if os.environ.get("CI") == "true":
+        if RUNNING_IN_CI:
             pytest.fail(message)
         pytest.skip(message)
 
