@@ -161,6 +161,10 @@ export class ApplicationStack extends TerraformStack {
       instanceClass: env.dbInstanceClass,
       databaseName: env.dbName,
       masterUsername: env.dbUser,
+      applicationUser:
+        env.functionDbUser && env.functionDbUserSecretArn
+          ? { name: env.functionDbUser, secretArn: env.functionDbUserSecretArn }
+          : undefined,
       backupRetentionDays: env.dbBackupRetentionDays,
       deletionProtection: env.dbDeletionProtection,
       skipFinalSnapshot: env.dbSkipFinalSnapshot,

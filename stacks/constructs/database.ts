@@ -79,6 +79,11 @@ export interface DatabaseProps {
   readonly databaseName: string;
   /** Master user; RDS keeps its password in Secrets Manager. */
   readonly masterUsername: string;
+  /**
+   * A least-privilege user for clients, created by hand, and the secret with its password (encrypted
+   * with the app key). When omitted, clients connect as the master user.
+   */
+  readonly applicationUser?: { readonly name: string; readonly secretArn: string };
   /** Days of automated backups, 1 to 35. */
   readonly backupRetentionDays: number;
   /** Blocks deletion of the cluster while true. */
@@ -136,7 +141,7 @@ export class Database extends Construct implements DatabaseConnection {
     );
     this.proxyName = physicalName(environmentKey, "proxy", NAME_RULES.rdsProxy);
     this.databaseName = props.databaseName;
-    this.databaseUser = props.masterUsername;
+    this.databaseUser = props.applicationUser?.name ?? props.masterUsername;
 
     // Neither security group has inline rules, so the standalone rule resources below are the only rules.
     // Terraform removes the allow-all egress rule that AWS adds to a new group.
@@ -268,11 +273,11 @@ export class Database extends Construct implements DatabaseConnection {
     // The proxy.
     this.proxyRole = new IamRole(this, "ProxyRole", {
       name: physicalName(environmentKey, "rds-proxy", NAME_RULES.iamRole),
-      description: "Lets the RDS Proxy read the master user secret of the Aurora cluster",
+      description: "Lets the RDS Proxy read the database user secrets of the Aurora cluster",
       assumeRolePolicy: assumeRolePolicy("rds.amazonaws.com", accountId),
     });
     const proxyRolePolicy = new IamRolePolicy(this, "ProxyRolePolicy", {
-      name: "read-master-user-secret",
+      name: "read-database-user-secrets",
       role: this.proxyRole.id,
       policy: policyDocument([
         {
@@ -281,6 +286,16 @@ export class Database extends Construct implements DatabaseConnection {
           Action: "secretsmanager:GetSecretValue",
           Resource: this.masterSecretArn,
         },
+        ...(props.applicationUser
+          ? [
+              {
+                Sid: "ReadApplicationUserSecret",
+                Effect: "Allow" as const,
+                Action: "secretsmanager:GetSecretValue",
+                Resource: props.applicationUser.secretArn,
+              },
+            ]
+          : []),
         {
           Sid: "DecryptMasterUserSecret",
           Effect: "Allow",
@@ -314,6 +329,17 @@ export class Database extends Construct implements DatabaseConnection {
           secretArn: this.masterSecretArn,
           clientPasswordAuthType: "POSTGRES_SCRAM_SHA_256",
         },
+        ...(props.applicationUser
+          ? [
+              {
+                description: `Application user ${props.applicationUser.name}: IAM authentication from clients, its own secret to the cluster`,
+                authScheme: "SECRETS",
+                iamAuth: "REQUIRED",
+                secretArn: props.applicationUser.secretArn,
+                clientPasswordAuthType: "POSTGRES_SCRAM_SHA_256",
+              },
+            ]
+          : []),
       ],
       // The proxy reads the secret as soon as it exists, and writes to its log group from the start.
       dependsOn: [proxyRolePolicy, this.proxyLogGroup],

@@ -1,4 +1,8 @@
 import { z } from "zod";
+import { roleNameProblem } from "./postgres-names";
+
+/** A Secrets Manager secret ARN; the region and account parts are checked against the environment. */
+export const SECRET_ARN = /^arn:aws[a-z-]*:secretsmanager:([a-z0-9-]+):(\d{12}):secret:[A-Za-z0-9/_+=.@-]+$/;
 
 /** Aurora PostgreSQL majors in standard support through the end of 2026. */
 export const DB_ENGINE_MAJOR_VERSIONS = ["16", "17"] as const;
@@ -142,6 +146,27 @@ export const databaseFields = {
     .positive({ message: "must be a positive number of connections" })
     .optional(),
 
+  /**
+   * Database user the function connects as, created by hand with least privilege. When omitted, the
+   * function connects as dbUser, the master user.
+   */
+  functionDbUser: z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = roleNameProblem(value);
+      if (problem) {
+        ctx.addIssue({ code: "custom", message: problem });
+      }
+    })
+    .optional(),
+  /** Secret with functionDbUser's password, which the proxy uses to sign in to the cluster. */
+  functionDbUserSecretArn: z
+    .string()
+    .regex(SECRET_ARN, {
+      message: "must be a Secrets Manager secret ARN such as arn:aws:secretsmanager:<region>:<account>:secret:<name>",
+    })
+    .optional(),
+
   proxyMaxConnectionsPercent: percent(DEFAULT_PROXY_MAX_CONNECTIONS_PERCENT),
   proxyMaxIdleConnectionsPercent: percent(DEFAULT_PROXY_MAX_IDLE_CONNECTIONS_PERCENT, 0),
   proxyIdleClientTimeoutSeconds: z
@@ -174,15 +199,51 @@ export const databaseFields = {
 
 /** Problems that involve two data-tier fields at once. */
 export function databaseCrossFieldProblems(config: {
-  proxyMaxConnectionsPercent: number;
-  proxyMaxIdleConnectionsPercent: number;
+  proxyMaxConnectionsPercent?: number;
+  proxyMaxIdleConnectionsPercent?: number;
+  dbUser?: string;
+  functionDbUser?: string;
+  functionDbUserSecretArn?: string;
+  account?: string;
+  region?: string;
 }): { field: string; message: string }[] {
   const problems: { field: string; message: string }[] = [];
-  if (config.proxyMaxIdleConnectionsPercent > config.proxyMaxConnectionsPercent) {
+  const { proxyMaxConnectionsPercent, proxyMaxIdleConnectionsPercent } = config;
+  if (
+    proxyMaxConnectionsPercent !== undefined &&
+    proxyMaxIdleConnectionsPercent !== undefined &&
+    proxyMaxIdleConnectionsPercent > proxyMaxConnectionsPercent
+  ) {
     problems.push({
       field: "proxyMaxIdleConnectionsPercent",
-      message: `must not exceed proxyMaxConnectionsPercent (${config.proxyMaxConnectionsPercent})`,
+      message: `must not exceed proxyMaxConnectionsPercent (${proxyMaxConnectionsPercent})`,
     });
+  }
+
+  if (config.functionDbUser !== undefined && config.functionDbUserSecretArn === undefined) {
+    problems.push({
+      field: "functionDbUserSecretArn",
+      message: "missing: the proxy needs the secret of functionDbUser to sign in to the cluster as that user",
+    });
+  }
+  if (config.functionDbUserSecretArn !== undefined && config.functionDbUser === undefined) {
+    problems.push({ field: "functionDbUser", message: "missing: name the user whose password functionDbUserSecretArn holds" });
+  }
+  if (config.functionDbUser !== undefined && config.functionDbUser === config.dbUser) {
+    problems.push({
+      field: "functionDbUser",
+      message: "must differ from dbUser; omit functionDbUser and functionDbUserSecretArn to connect as the master user",
+    });
+  }
+  const arnParts = config.functionDbUserSecretArn ? SECRET_ARN.exec(config.functionDbUserSecretArn) : null;
+  if (arnParts && config.region !== undefined && config.account !== undefined) {
+    const [, secretRegion, secretAccount] = arnParts;
+    if (secretRegion !== config.region || secretAccount !== config.account) {
+      problems.push({
+        field: "functionDbUserSecretArn",
+        message: `must be a secret in the environment's account ${config.account} and region ${config.region}`,
+      });
+    }
   }
   return problems;
 }

@@ -90,7 +90,11 @@ function parseEnvironment(
   const availabilityZones =
     fields.availabilityZones ??
     (fields.region === undefined ? undefined : DEFAULT_ZONE_SUFFIXES.map((suffix) => `${fields.region}${suffix}`));
-  problems.push(...crossFieldProblems(key, { ...fields, availabilityZones }));
+  // A field that already failed on its own is not reported again by a check across fields.
+  const invalidFields = new Set(problems.map((problem) => problem.field));
+  problems.push(
+    ...crossFieldProblems(key, { ...fields, availabilityZones }).filter((problem) => !invalidFields.has(problem.field)),
+  );
 
   const dbConnectionsAlarmCount =
     fields.dbConnectionsAlarmCount ??
@@ -151,13 +155,8 @@ function crossFieldProblems(key: string, fields: Partial<ParsedEnvironment>): Co
       problems.push(at("availabilityZones", zonesProblem));
     }
   }
-  if (fields.proxyMaxConnectionsPercent !== undefined && fields.proxyMaxIdleConnectionsPercent !== undefined) {
-    for (const problem of databaseCrossFieldProblems({
-      proxyMaxConnectionsPercent: fields.proxyMaxConnectionsPercent,
-      proxyMaxIdleConnectionsPercent: fields.proxyMaxIdleConnectionsPercent,
-    })) {
-      problems.push(at(problem.field as keyof ParsedEnvironment, problem.message));
-    }
+  for (const problem of databaseCrossFieldProblems(fields)) {
+    problems.push(at(problem.field as keyof ParsedEnvironment, problem.message));
   }
   if (
     fields.functionImageUri !== undefined &&

@@ -34,7 +34,11 @@ export const MAX_MASTER_USER_LENGTH = 16;
 /** PostgreSQL's identifier limit (NAMEDATALEN - 1) and Aurora's limit for DatabaseName. */
 export const MAX_DATABASE_NAME_LENGTH = 63;
 
+/** PostgreSQL's identifier limit, which applies to any other role name. */
+export const MAX_ROLE_NAME_LENGTH = 63;
+
 const MASTER_USER_PATTERN = new RegExp(`^[a-z][a-z0-9_]{0,${MAX_MASTER_USER_LENGTH - 1}}$`);
+const ROLE_NAME_PATTERN = new RegExp(`^[a-z][a-z0-9_]{0,${MAX_ROLE_NAME_LENGTH - 1}}$`);
 const DATABASE_NAME_PATTERN = new RegExp(`^[a-z][a-z0-9_]{0,${MAX_DATABASE_NAME_LENGTH - 1}}$`);
 
 /** Returns why `name` cannot be the master user, or undefined when it can. */
@@ -42,6 +46,18 @@ export function masterUserProblem(name: string): string | undefined {
   if (!MASTER_USER_PATTERN.test(name)) {
     return `must be 1 to ${MAX_MASTER_USER_LENGTH} characters: lowercase letters, digits or underscores, starting with a letter`;
   }
+  return reservedRoleProblem(name);
+}
+
+/** Returns why `name` cannot be a login role created by hand, or undefined when it can. */
+export function roleNameProblem(name: string): string | undefined {
+  if (!ROLE_NAME_PATTERN.test(name)) {
+    return `must be 1 to ${MAX_ROLE_NAME_LENGTH} characters: lowercase letters, digits or underscores, starting with a letter`;
+  }
+  return reservedRoleProblem(name);
+}
+
+function reservedRoleProblem(name: string): string | undefined {
   if (name.startsWith("pg_") || name.startsWith("rds_")) {
     return 'must not start with "pg_" or "rds_": PostgreSQL and RDS reserve those prefixes for their own roles';
   }
