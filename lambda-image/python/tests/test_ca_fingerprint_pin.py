@@ -30,23 +30,41 @@ def fingerprint_of(pem_path: Path) -> str:
     return ":".join(f"{byte:02X}" for byte in hashlib.sha256(der).digest())
 
 
-def run_script(runtime_dir: Path, cert_path: Path, fingerprint: str) -> subprocess.CompletedProcess:
-    return subprocess.run(["sh", str(runtime_dir / SCRIPT_NAME), str(cert_path), fingerprint], capture_output=True, text=True)
+def run_script(runtime_dir: Path, cert_path: Path, fingerprint: str, normalized_path: Path | None = None) -> subprocess.CompletedProcess:
+    normalized_path = normalized_path or cert_path.with_name(cert_path.name + ".normalized")
+    return subprocess.run(
+        ["sh", str(runtime_dir / SCRIPT_NAME), str(cert_path), fingerprint, str(normalized_path)],
+        capture_output=True,
+        text=True,
+    )
+
+
+def relabel(pem_text: str, label: str) -> str:
+    """Change the PEM label of every block, e.g. to "TRUSTED CERTIFICATE", which OpenSSL also loads as a CA."""
+    return pem_text.replace("BEGIN CERTIFICATE", f"BEGIN {label}").replace("END CERTIFICATE", f"END {label}")
+
+
+def make_certificate(directory: Path, common_name: str) -> Path:
+    cert_path = directory / f"{common_name.replace(' ', '-')}.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", f"/CN={common_name}",
+         "-keyout", str(directory / f"{cert_path.stem}.key"), "-out", str(cert_path)],
+        check=True,
+        capture_output=True,
+    )
+    return cert_path
 
 
 @pytest.fixture(scope="module")
 def test_certificate(tmp_path_factory) -> Path:
     if shutil.which("openssl") is None:
         pytest.fail("openssl is required: the verification script runs it")
-    directory = tmp_path_factory.mktemp("ca-pin")
-    cert_path = directory / "test-ca.pem"
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=Pin Test CA",
-         "-keyout", str(directory / "test-ca.key"), "-out", str(cert_path)],
-        check=True,
-        capture_output=True,
-    )
-    return cert_path
+    return make_certificate(tmp_path_factory.mktemp("ca-pin"), "Pin Test CA")
+
+
+@pytest.fixture(scope="module")
+def second_certificate(tmp_path_factory) -> Path:
+    return make_certificate(tmp_path_factory.mktemp("ca-pin-second"), "Second Test CA")
 
 
 def test_both_runtimes_pin_published_fingerprint():
@@ -67,7 +85,11 @@ def test_dockerfile_verifies_download_with_pin(runtime_dir):
 
     assert URL_PATTERN.findall(dockerfile) == ["https://www.amazontrust.com/repository/AmazonRootCA1.pem"]
     assert "wget" in run_lines
-    assert f'{SCRIPT_NAME} /tmp/AmazonRootCA1.pem "${{AMAZON_ROOT_CA_1_SHA256}}"' in run_lines
+    assert "--output-document=/tmp/AmazonRootCA1-download.pem" in run_lines
+    assert re.search(
+        rf'{SCRIPT_NAME} /tmp/AmazonRootCA1-download.pem\s+\\?\s*"\$\{{AMAZON_ROOT_CA_1_SHA256\}}" /tmp/AmazonRootCA1.pem',
+        run_lines,
+    )
     assert f"COPY {SCRIPT_NAME} " in dockerfile
     assert "COPY --from=amazon-root-ca /tmp/AmazonRootCA1.pem /etc/pki/amazon/AmazonRootCA1.pem" in dockerfile
 
@@ -103,14 +125,50 @@ def test_script_rejects_one_changed_byte(runtime_dir, test_certificate):
 
 
 @pytest.mark.parametrize("runtime_dir", RUNTIME_DIRS, ids=lambda path: path.name)
-def test_script_rejects_appended_certificate(runtime_dir, test_certificate, tmp_path):
-    bundle = tmp_path / "two.pem"
-    bundle.write_text(test_certificate.read_text() * 2)
+def test_script_writes_normalized_copy(runtime_dir, test_certificate, tmp_path):
+    downloaded = tmp_path / "downloaded.pem"
+    downloaded.write_text("text before the block\n" + relabel(test_certificate.read_text(), "X509 CERTIFICATE"))
+    normalized = tmp_path / "normalized.pem"
 
-    result = run_script(runtime_dir, bundle, fingerprint_of(test_certificate))
+    result = run_script(runtime_dir, downloaded, fingerprint_of(test_certificate), normalized)
+
+    assert result.returncode == 0, result.stderr
+    assert normalized.read_text() == test_certificate.read_text()
+
+
+@pytest.mark.parametrize("runtime_dir", RUNTIME_DIRS, ids=lambda path: path.name)
+@pytest.mark.parametrize("second_label", ["CERTIFICATE", "X509 CERTIFICATE", "TRUSTED CERTIFICATE"])
+def test_script_rejects_second_pem_block(runtime_dir, test_certificate, second_certificate, tmp_path, second_label):
+    bundle = tmp_path / "two.pem"
+    bundle.write_text(test_certificate.read_text() + relabel(second_certificate.read_text(), second_label))
+    normalized = tmp_path / "normalized.pem"
+
+    result = run_script(runtime_dir, bundle, fingerprint_of(test_certificate), normalized)
 
     assert result.returncode != 0
-    assert "2 certificates" in result.stderr
+    assert "2 PEM blocks" in result.stderr
+    assert not normalized.exists()
+
+
+def test_relabelled_block_is_trusted_by_openssl(test_certificate, second_certificate, tmp_path):
+    """Guards the test above: Python's ssl module (OpenSSL) loads a TRUSTED CERTIFICATE block as a second CA."""
+    bundle = tmp_path / "two.pem"
+    bundle.write_text(test_certificate.read_text() + relabel(second_certificate.read_text(), "TRUSTED CERTIFICATE"))
+
+    context = ssl.create_default_context(cafile=str(bundle))
+
+    assert len(context.get_ca_certs()) == 2
+
+
+@pytest.mark.parametrize("runtime_dir", RUNTIME_DIRS, ids=lambda path: path.name)
+def test_script_rejects_wrong_fingerprint(runtime_dir, test_certificate, second_certificate, tmp_path):
+    normalized = tmp_path / "normalized.pem"
+
+    result = run_script(runtime_dir, test_certificate, fingerprint_of(second_certificate), normalized)
+
+    assert result.returncode != 0
+    assert "mismatch" in result.stderr
+    assert not normalized.exists()
 
 
 @pytest.mark.parametrize("runtime_dir", RUNTIME_DIRS, ids=lambda path: path.name)
@@ -124,7 +182,7 @@ def test_script_rejects_malformed_pin(runtime_dir, test_certificate, argument):
 
 @pytest.mark.parametrize("runtime_dir", RUNTIME_DIRS, ids=lambda path: path.name)
 def test_script_rejects_missing_file(runtime_dir, tmp_path):
-    result = run_script(runtime_dir, tmp_path / "absent.pem", AMAZON_ROOT_CA_1_SHA256)
+    result = run_script(runtime_dir, tmp_path / "absent.pem", AMAZON_ROOT_CA_1_SHA256, tmp_path / "normalized.pem")
 
     assert result.returncode != 0
     assert "missing" in result.stderr
