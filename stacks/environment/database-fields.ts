@@ -227,7 +227,7 @@ export function databaseCrossFieldProblems(config: {
     });
   }
   if (config.functionDbUserSecretArn !== undefined && config.functionDbUser === undefined) {
-    problems.push({ field: "functionDbUser", message: "missing: name the user whose password functionDbUserSecretArn holds" });
+    problems.push({ field: "functionDbUser", message: "missing: name the user whose password functionDbUserSecretArn contains" });
   }
   if (config.functionDbUser !== undefined && config.functionDbUser === config.dbUser) {
     problems.push({
