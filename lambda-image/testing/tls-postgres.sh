@@ -11,6 +11,9 @@
 # Files in WORK_DIR after init:
 #   ca.pem             CA that signed the server certificate (the handler's trust anchor)
 #   other-ca.pem       CA that signed nothing (a wrong trust anchor)
+#   client-auth-only.crt, client-auth-only.key
+#                      certificate for localhost from ca.pem with extendedKeyUsage=clientAuth
+#                      only, for a test TLS server whose certificate must fail verification
 #   socket/            Unix socket directory; the superuser "pgadmin" connects there without
 #                      a password, and no TCP client can use that role without TLS.
 #   data/, server.log  data directory and server log
@@ -61,7 +64,14 @@ make_certificates() {
   openssl x509 -req -in "$tls_dir/server.csr" -days "$CERT_VALIDITY_DAYS" \
     -CA "$WORK_DIR/ca.pem" -CAkey "$tls_dir/ca.key" -CAcreateserial -CAserial "$tls_dir/ca.srl" \
     -extfile "$tls_dir/server.ext" -out "$tls_dir/server.crt" 2>/dev/null
-  chmod 600 "$tls_dir/server.key"
+  # Same CA and host name, but extendedKeyUsage=clientAuth, which a TLS client must reject
+  # as a server certificate (OpenSSL verify error "unsuitable certificate purpose").
+  printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=clientAuth\n' >"$tls_dir/client-auth-only.ext"
+  openssl x509 -req -in "$tls_dir/server.csr" -days "$CERT_VALIDITY_DAYS" \
+    -CA "$WORK_DIR/ca.pem" -CAkey "$tls_dir/ca.key" -CAserial "$tls_dir/ca.srl" \
+    -extfile "$tls_dir/client-auth-only.ext" -out "$WORK_DIR/client-auth-only.crt" 2>/dev/null
+  cp "$tls_dir/server.key" "$WORK_DIR/client-auth-only.key"
+  chmod 600 "$tls_dir/server.key" "$WORK_DIR/client-auth-only.key"
 }
 
 write_server_config() {

@@ -1,7 +1,10 @@
 """Open, reuse and replace the TLS connection to PostgreSQL, and classify its failures."""
 
 import logging
+import math
+import socket
 import ssl
+import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
@@ -21,11 +24,15 @@ from .errors import (
     HandlerError,
 )
 
-# Both stay well below the 25 s function timeout, even when a broken warm connection costs
-# one statement timeout before the replacement connects and runs the probe:
-# 5 + 5 + 5 = 15 s at most.
+# Caps for one connect attempt (TCP, TLS handshake and login) and for the probe statement.
+# Every invocation also ends before its deadline: the Lambda context's remaining time minus
+# DEADLINE_SAFETY_MARGIN_SECONDS, which leaves time to log and return the error response.
 CONNECT_TIMEOUT_SECONDS = 5.0
 STATEMENT_TIMEOUT_SECONDS = 5.0
+DEADLINE_SAFETY_MARGIN_SECONDS = 1.0
+# A broken warm connection is replaced only when at least this much time is left before the
+# deadline, because a shorter connect attempt would most likely time out anyway.
+MIN_REPLACEMENT_BUDGET_SECONDS = 1.0
 
 APPLICATION_NAME = "rds-proxy-probe"
 
@@ -38,9 +45,15 @@ PROBE_QUERY = (
 )
 
 # SQLSTATE codes, from the PostgreSQL 15 manual, appendix A "Error Codes".
-AUTHENTICATION_SQLSTATES = frozenset({"28000", "28P01", "3D000"})  # authorization, password, no such database
+# Class 28 (invalid authorization), insufficient_privilege (for example no CONNECT privilege)
+# and invalid_catalog_name (no such database) are login problems that retrying cannot fix.
+AUTHENTICATION_SQLSTATE_CLASS = "28"
+AUTHENTICATION_SQLSTATES = frozenset({"42501", "3D000"})
 STATEMENT_TIMEOUT_SQLSTATES = frozenset({"57014"})  # query_canceled, raised by statement_timeout
-SERVER_SHUTDOWN_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})  # admin/crash shutdown, cannot connect now
+# Class 53 (insufficient resources, such as too_many_connections) and admin shutdown, crash
+# shutdown and cannot_connect_now: the server may accept the connection later.
+INSUFFICIENT_RESOURCES_SQLSTATE_CLASS = "53"
+SERVER_UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03"})
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +64,8 @@ class Timeouts:
 
     connect_seconds: float = CONNECT_TIMEOUT_SECONDS
     statement_seconds: float = STATEMENT_TIMEOUT_SECONDS
+    safety_margin_seconds: float = DEADLINE_SAFETY_MARGIN_SECONDS
+    min_replacement_seconds: float = MIN_REPLACEMENT_BUDGET_SECONDS
 
 
 @dataclass(frozen=True)
@@ -63,40 +78,109 @@ class ProbeResult:
     tls: bool | None
 
 
-def create_tls_context(ca_bundle_path: str) -> ssl.SSLContext:
+class DeadlineSSLSocket(ssl.SSLSocket):
+    """SSLSocket whose every blocking call ends by its context's ``deadline`` (time.monotonic() seconds).
+
+    pg8000's ``timeout`` applies to each socket read separately, so a server that answers
+    slowly but steadily could otherwise keep connecting or querying past the function timeout.
+    """
+
+    def _limit_to_deadline(self) -> None:
+        deadline = getattr(self.context, "deadline", None)
+        if deadline is None:
+            return
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the invocation deadline passed")
+        self.settimeout(remaining)
+
+    def do_handshake(self, *args, **kwargs):
+        self._limit_to_deadline()
+        return super().do_handshake(*args, **kwargs)
+
+    def recv(self, *args, **kwargs):
+        self._limit_to_deadline()
+        return super().recv(*args, **kwargs)
+
+    def recv_into(self, *args, **kwargs):
+        self._limit_to_deadline()
+        return super().recv_into(*args, **kwargs)
+
+    def send(self, *args, **kwargs):
+        self._limit_to_deadline()
+        return super().send(*args, **kwargs)
+
+    def sendall(self, *args, **kwargs):
+        self._limit_to_deadline()
+        return super().sendall(*args, **kwargs)
+
+
+class DeadlineSSLContext(ssl.SSLContext):
+    """SSLContext whose sockets end every blocking call by ``deadline``; None means no deadline."""
+
+    sslsocket_class = DeadlineSSLSocket
+    deadline: float | None = None
+
+
+def create_tls_context(ca_bundle_path: str) -> DeadlineSSLContext:
     """Create a TLS client context that trusts only the CA file and verifies host names.
 
     Raises ConfigurationError naming DB_CA_BUNDLE_PATH when the file cannot be loaded.
     """
+    # PROTOCOL_TLS_CLIENT requires a verified certificate and a matching host name. Loading
+    # only the CA file, and never load_default_certs(), keeps the system CAs out.
+    context = DeadlineSSLContext(ssl.PROTOCOL_TLS_CLIENT)
     try:
-        context = ssl.create_default_context(cafile=ca_bundle_path)
+        context.load_verify_locations(cafile=ca_bundle_path)
     except (OSError, ssl.SSLError) as error:
         problem = ConfigurationProblem(
             CA_BUNDLE_PATH_VARIABLE,
-            f"is invalid: cannot load a PEM CA certificate from {ca_bundle_path!r} ({error.__class__.__name__})",
+            f"is invalid: cannot load a PEM CA certificate from {ca_bundle_path!r}",
         )
         raise ConfigurationError([problem]) from error
     context.minimum_version = ssl.TLSVersion.TLSv1_2
     return context
 
 
+def sqlstate_of(error: BaseException) -> str | None:
+    """Return the SQLSTATE of a pg8000 server error, or None for any other error."""
+    if isinstance(error, pg8000.exceptions.DatabaseError) and error.args and isinstance(error.args[0], dict):
+        return error.args[0].get("C")
+    return None
+
+
+def classify_sqlstate(sqlstate: str | None, description: str) -> HandlerError | None:
+    """Map a server error's SQLSTATE to the handler's failure class, or None when unknown."""
+    if sqlstate is None:
+        return None
+    if sqlstate.startswith(AUTHENTICATION_SQLSTATE_CLASS) or sqlstate in AUTHENTICATION_SQLSTATES:
+        classified: HandlerError = DatabaseAuthenticationError(description)
+    elif sqlstate in STATEMENT_TIMEOUT_SQLSTATES:
+        classified = DatabaseTimeoutError(description)
+    elif sqlstate.startswith(INSUFFICIENT_RESOURCES_SQLSTATE_CLASS) or sqlstate in SERVER_UNAVAILABLE_SQLSTATES:
+        classified = DatabaseUnreachableError(description)
+    else:
+        return None
+    classified.sqlstate = sqlstate
+    return classified
+
+
 def classify_database_error(error: BaseException) -> HandlerError | None:
-    """Map a driver or socket error to the handler's failure class, or None when unknown."""
+    """Map a driver or socket error to the handler's failure class, or None when unknown.
+
+    The description never contains the server's message text, only the SQLSTATE, because
+    the message can repeat values from the login.
+    """
     if isinstance(error, ssl.SSLError):
-        return DatabaseTlsError(f"TLS handshake failed: {error}")
+        # Every certificate verification failure (SSLCertVerificationError) and every other
+        # handshake or protocol failure that OpenSSL reports.
+        reason = getattr(error, "verify_message", None) or getattr(error, "reason", None) or str(error)
+        return DatabaseTlsError(f"TLS handshake failed: {error.__class__.__name__}: {reason}")
     if isinstance(error, TimeoutError):
         return DatabaseTimeoutError(f"timed out: {error}")
     if isinstance(error, pg8000.exceptions.DatabaseError):
-        details = error.args[0] if error.args and isinstance(error.args[0], dict) else {}
-        sqlstate = details.get("C")
-        server_message = f"server error {sqlstate}: {details.get('M', '')}"
-        if sqlstate in AUTHENTICATION_SQLSTATES:
-            return DatabaseAuthenticationError(server_message)
-        if sqlstate in STATEMENT_TIMEOUT_SQLSTATES:
-            return DatabaseTimeoutError(server_message)
-        if sqlstate in SERVER_SHUTDOWN_SQLSTATES:
-            return DatabaseUnreachableError(server_message)
-        return None
+        sqlstate = sqlstate_of(error)
+        return classify_sqlstate(sqlstate, f"server error {sqlstate}")
     if isinstance(error, pg8000.exceptions.InterfaceError):
         if "refuses SSL" in str(error):
             return DatabaseTlsError(f"the server does not accept TLS: {error}")
@@ -137,7 +221,7 @@ class ConnectionManager:
     def __init__(
         self,
         config: DatabaseConfig,
-        tls_context: ssl.SSLContext,
+        tls_context: DeadlineSSLContext,
         generate_token: Callable[[], str],
         timeouts: Timeouts = Timeouts(),
     ) -> None:
@@ -156,23 +240,32 @@ class ConnectionManager:
         """The open connection, for benchmarks that compare a raw query on it."""
         return self._connection
 
-    def run_probe(self) -> tuple[ProbeResult, bool]:
+    def run_probe(self, remaining_ms: float | None = None) -> tuple[ProbeResult, bool]:
         """Run PROBE_QUERY and return the result and whether a warm connection served it.
 
-        A warm connection that fails as unreachable or timed out is closed and replaced
-        once; a failure on a new connection is raised at once.
+        ``remaining_ms`` is the Lambda context's remaining time. Connecting and the query end
+        before that time minus the safety margin, or raise DatabaseTimeoutError. A warm
+        connection that fails as unreachable or timed out is closed and replaced once, and
+        only when at least ``min_replacement_seconds`` are left. A failure on a new
+        connection is raised at once.
         """
+        invocation_deadline = math.inf
+        if remaining_ms is not None:
+            invocation_deadline = time.monotonic() + remaining_ms / 1000 - self._timeouts.safety_margin_seconds
+
         if self._connection is not None:
             try:
-                return self._query(self._connection), True
+                return self._query(self._connection, invocation_deadline), True
             except (DatabaseUnreachableError, DatabaseTimeoutError) as error:
-                logger.warning(
-                    "replacing broken connection",
-                    extra={"fields": {"failureClass": error.failure_class, "error": str(error)}},
-                )
+                budget_seconds = invocation_deadline - time.monotonic()
+                fields = {"failureClass": error.failure_class, "error": type(error).__name__, "sqlstate": error.sqlstate}
+                if budget_seconds < self._timeouts.min_replacement_seconds:
+                    logger.warning("not replacing broken connection: too little time left", extra={"fields": fields})
+                    raise
+                logger.warning("replacing broken connection", extra={"fields": fields})
 
-        self._connection = self._open()
-        return self._query(self._connection), False
+        self._connection = self._open(invocation_deadline)
+        return self._query(self._connection, invocation_deadline), False
 
     def close(self) -> None:
         connection, self._connection = self._connection, None
@@ -181,30 +274,42 @@ class ConnectionManager:
             with suppress(pg8000.exceptions.Error, OSError):
                 connection.close()
 
-    def _open(self) -> pg8000.native.Connection:
+    def _open(self, invocation_deadline: float) -> pg8000.native.Connection:
+        deadline = min(invocation_deadline, time.monotonic() + self._timeouts.connect_seconds)
         token = self._generate_token()
         statement_timeout_ms = str(int(self._timeouts.statement_seconds * 1000))
+        raw_socket = None
+        self._tls_context.deadline = deadline
         try:
+            # pg8000's own timeout applies to each read separately, so this code opens the
+            # TCP socket and the TLS context limits every later call to the deadline.
+            raw_socket = socket.create_connection(
+                (self._config.proxy_endpoint, self._config.port), timeout=_seconds_until(deadline)
+            )
+            raw_socket.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+            # Limits the plain-text SSLRequest exchange before the TLS handshake.
+            raw_socket.settimeout(_seconds_until(deadline))
             return pg8000.native.Connection(
                 user=self._config.user,
                 password=token,
                 host=self._config.proxy_endpoint,
                 port=self._config.port,
                 database=self._config.database_name,
+                sock=raw_socket,
                 ssl_context=self._tls_context,
-                # pg8000 applies this socket timeout to connecting and to every later read,
-                # so it also stops a query whose server went silent.
-                timeout=self._timeouts.connect_seconds,
                 application_name=APPLICATION_NAME,
                 startup_params={"statement_timeout": statement_timeout_ms},
             )
         except (pg8000.exceptions.Error, OSError) as error:
+            if raw_socket is not None:
+                raw_socket.close()
             classified = classify_database_error(error)
             if classified is None:
                 raise
             raise classified from error
 
-    def _query(self, connection: pg8000.native.Connection) -> ProbeResult:
+    def _query(self, connection: pg8000.native.Connection, invocation_deadline: float) -> ProbeResult:
+        self._tls_context.deadline = min(invocation_deadline, time.monotonic() + self._timeouts.statement_seconds)
         try:
             rows = connection.run(PROBE_QUERY)
         except (pg8000.exceptions.Error, OSError) as error:
@@ -217,3 +322,10 @@ class ConnectionManager:
         current_user, database, server_version, tls = rows[0]
         return ProbeResult(current_user=current_user, database=database, server_version=server_version, tls=tls)
 
+
+def _seconds_until(deadline: float) -> float:
+    """Return the seconds left before ``deadline``, or raise TimeoutError when none are left."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise TimeoutError("the invocation deadline passed")
+    return remaining

@@ -13,6 +13,8 @@ class HandlerError(Exception):
     failure_class = "internal"
     status_code = 500
     public_message = "The request failed."
+    # SQLSTATE of the server error behind this failure, or None when the server sent none.
+    sqlstate: str | None = None
 
 
 @dataclass(frozen=True)
@@ -42,7 +44,8 @@ class ConfigurationError(HandlerError):
 
     @property
     def public_message(self) -> str:  # type: ignore[override]
-        return str(self)
+        """Name only the variables, because their values and the CA path are for the log line."""
+        return "invalid function configuration: " + ", ".join(self.variables)
 
 
 class DatabaseTlsError(HandlerError):

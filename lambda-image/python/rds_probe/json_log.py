@@ -7,6 +7,9 @@ from datetime import datetime, timezone
 
 LOGGER_NAME = "rds_probe"
 
+# Python's level names that differ from the level names of Lambda's JSON log format.
+LAMBDA_LEVEL_NAMES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
+
 
 class JsonLogFormatter(logging.Formatter):
     """Format a record as one JSON line; keys passed as ``extra={"fields": {...}}`` are merged in."""
@@ -14,8 +17,7 @@ class JsonLogFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         entry = {
             "timestamp": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
-            "level": record.levelname,
-            "logger": record.name,
+            "level": LAMBDA_LEVEL_NAMES.get(record.levelname, record.levelname),
             "message": record.getMessage(),
         }
         entry.update(getattr(record, "fields", {}))

@@ -8,7 +8,7 @@ from typing import Any
 import boto3
 
 from .config import load_config
-from .database import ConnectionManager, IamTokenGenerator, Timeouts, create_tls_context
+from .database import ConnectionManager, IamTokenGenerator, Timeouts, create_tls_context, sqlstate_of
 from .errors import ConfigurationError, HandlerError
 from .json_log import LOGGER_NAME, configure_logging
 from .responses import error_response, success_response
@@ -38,12 +38,11 @@ class ProbeHandler:
         log_fields = {"requestId": request_id, "apiRequestId": _api_request_id(event)}
 
         if self.configuration_error is not None:
-            log_fields["invalidVariables"] = self.configuration_error.variables
             return self._failed(self.configuration_error, started, log_fields, connection_reused=False)
 
         warm = self.connections.has_connection
         try:
-            result, connection_reused = self.connections.run_probe()
+            result, connection_reused = self.connections.run_probe(_remaining_ms(context))
         except HandlerError as error:
             return self._failed(error, started, log_fields, connection_reused=warm)
         except Exception as error:
@@ -51,9 +50,13 @@ class ProbeHandler:
             # trace; API Gateway then answers 502 without details.
             log_fields.update(
                 outcome="unexpected_error",
+                statusCode=None,
                 durationMs=_elapsed_ms(started),
                 connectionReused=warm,
                 error=error.__class__.__name__,
+                sqlstate=sqlstate_of(error),
+                invalidVariables=[],
+                detail=None,
             )
             logger.error("invocation failed", extra={"fields": log_fields})
             raise
@@ -68,8 +71,10 @@ class ProbeHandler:
             statusCode=error.status_code,
             durationMs=_elapsed_ms(started),
             connectionReused=connection_reused,
-            error=str(error),
-            cause=_describe_cause(error),
+            error=error.__class__.__name__,
+            sqlstate=error.sqlstate,
+            invalidVariables=error.variables if isinstance(error, ConfigurationError) else [],
+            detail=str(error),
         )
         logger.error("invocation failed", extra={"fields": log_fields})
         return error_response(error, log_fields["requestId"])
@@ -84,7 +89,7 @@ def build_handler(environ: Mapping[str, str], timeouts: Timeouts = Timeouts()) -
     except ConfigurationError as error:
         logger.error(
             "invalid configuration",
-            extra={"fields": {"invalidVariables": error.variables, "error": str(error)}},
+            extra={"fields": {"invalidVariables": error.variables, "error": error.__class__.__name__, "detail": str(error)}},
         )
         return ProbeHandler(configuration_error=error)
 
@@ -100,10 +105,11 @@ def _api_request_id(event: Mapping[str, Any] | None) -> str | None:
     return request_context.get("requestId") if isinstance(request_context, Mapping) else None
 
 
+def _remaining_ms(context: Any) -> float | None:
+    """Return the Lambda context's remaining time, or None for a context without it (benchmarks)."""
+    get_remaining_time = getattr(context, "get_remaining_time_in_millis", None)
+    return None if get_remaining_time is None else get_remaining_time()
+
+
 def _elapsed_ms(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
-
-
-def _describe_cause(error: BaseException) -> str | None:
-    cause = error.__cause__
-    return None if cause is None else f"{cause.__class__.__name__}: {cause}"

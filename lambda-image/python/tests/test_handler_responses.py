@@ -38,7 +38,7 @@ class StubConnections:
         self.error = error
         self.has_connection = has_connection
 
-    def run_probe(self):
+    def run_probe(self, remaining_ms=None):
         if self.error is not None:
             raise self.error
         return self.result, self.has_connection

@@ -1,10 +1,13 @@
 """The handler against a real PostgreSQL 15 with TLS and scram-sha-256, where the role's
 password is the IAM auth token for the expected host, port, user, Region and time."""
 
+import contextlib
 import json
 import logging
 import socket
+import ssl
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 
 import boto3
@@ -232,3 +235,206 @@ def test_silent_server_times_out(get_event, lambda_context, tls_postgres):
 
     assert response["statusCode"] == 503
     assert response_body(response)["error"]["failureClass"] == "timeout"
+
+
+class DelayingProxy:
+    """Loopback TCP proxy that forwards each chunk from the server after ``delay_seconds``.
+
+    Every single read on the client side finishes well within a per-read timeout, but the
+    whole connect (TLS handshake and SCRAM login take several round trips) takes seconds.
+    """
+
+    def __init__(self, server_port: int, delay_seconds: float) -> None:
+        self._server_port = server_port
+        self._delay_seconds = delay_seconds
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.1)
+        self._stopping = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self._threads = [threading.Thread(target=self._accept, daemon=True)]
+        self._threads[0].start()
+
+    @property
+    def port(self) -> int:
+        return self._listener.getsockname()[1]
+
+    def _accept(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            upstream = socket.create_connection(("127.0.0.1", self._server_port))
+            self._sockets += [client, upstream]
+            for source, target, delay in ((client, upstream, 0.0), (upstream, client, self._delay_seconds)):
+                pump = threading.Thread(target=self._pump, args=(source, target, delay), daemon=True)
+                self._threads.append(pump)
+                pump.start()
+
+    def _pump(self, source: socket.socket, target: socket.socket, delay: float) -> None:
+        try:
+            while not self._stopping.is_set():
+                chunk = source.recv(65536)
+                if not chunk:
+                    break
+                if self._stopping.wait(delay):
+                    break
+                target.sendall(chunk)
+        except OSError:
+            pass
+        with contextlib.suppress(OSError):
+            target.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self._stopping.set()
+        for open_socket in self._sockets:
+            with contextlib.suppress(OSError):
+                open_socket.shutdown(socket.SHUT_RDWR)
+            open_socket.close()
+        for thread in self._threads:
+            thread.join(timeout=2)
+        self._listener.close()
+
+
+class ShortLivedContext:
+    """Lambda context whose remaining time is fixed, standing in for an invocation near its timeout."""
+
+    def __init__(self, template, remaining_ms: int) -> None:
+        self._template = template
+        self._remaining_ms = remaining_ms
+
+    def __getattr__(self, name):
+        return getattr(self._template, name)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return self._remaining_ms
+
+
+@pytest.mark.parametrize(
+    ("timeouts", "remaining_ms", "budget_seconds"),
+    [
+        (Timeouts(connect_seconds=1.0, statement_seconds=1.0, safety_margin_seconds=0.1), 25_000, 1.0),
+        (Timeouts(connect_seconds=5.0, statement_seconds=5.0, safety_margin_seconds=0.5), 1_500, 1.0),
+    ],
+    ids=["connect timeout caps", "remaining time caps"],
+)
+def test_slow_proxy_stops_at_deadline(tls_postgres, signed_role, get_event, lambda_context, timeouts, remaining_ms, budget_seconds):
+    # 0.4 s per reply: each read ends well within the timeout, the whole connect takes > 2 s.
+    proxy = DelayingProxy(tls_postgres.port, delay_seconds=0.4)
+    handler = build_handler(handler_environment(tls_postgres, DB_PORT=str(proxy.port)), timeouts=timeouts)
+    try:
+        with freeze_time(SIGNED_AT, tick=True):
+            started = time.monotonic()
+            response = handler(get_event, ShortLivedContext(lambda_context, remaining_ms))
+            elapsed = time.monotonic() - started
+    finally:
+        handler.connections.close()
+        proxy.close()
+
+    assert response["statusCode"] == 503, response["body"]
+    assert response_body(response)["error"]["failureClass"] == "timeout"
+    assert elapsed < budget_seconds + 0.3
+
+
+def test_slow_proxy_without_deadline_succeeds(tls_postgres, signed_role, get_event, lambda_context):
+    """Guards the test above: with enough time the same proxy lets the probe succeed."""
+    proxy = DelayingProxy(tls_postgres.port, delay_seconds=0.4)
+    # The token is signed for the port that the handler connects to, which is the proxy's.
+    tls_postgres.set_role_password(ROLE, expected_token(proxy.port, SIGNED_AT))
+    handler = build_handler(handler_environment(tls_postgres, DB_PORT=str(proxy.port)))
+    try:
+        with freeze_time(SIGNED_AT, tick=True):
+            started = time.monotonic()
+            response = handler(get_event, lambda_context)
+            elapsed = time.monotonic() - started
+    finally:
+        handler.connections.close()
+        proxy.close()
+
+    assert response["statusCode"] == 200, response["body"]
+    assert elapsed > 1.3
+
+
+def test_no_replacement_without_budget(tls_postgres, signed_role, get_event, lambda_context, log_messages):
+    handler = build_handler(handler_environment(tls_postgres), timeouts=Timeouts(safety_margin_seconds=0.1, min_replacement_seconds=1.0))
+
+    with freeze_time(SIGNED_AT):
+        first = handler(get_event, lambda_context)
+        tls_postgres.terminate_sessions(ROLE)
+        second = handler(get_event, ShortLivedContext(lambda_context, 600))
+        third = handler(get_event, lambda_context)
+
+    assert first["statusCode"] == 200, first["body"]
+    assert second["statusCode"] == 503
+    assert response_body(second)["error"]["failureClass"] == "unreachable"
+    assert any(json.loads(line)["message"] == "not replacing broken connection: too little time left" for line in log_messages)
+    assert third["statusCode"] == 200, third["body"]
+    assert response_body(third)["connectionReused"] is False
+
+
+def test_session_has_statement_timeout(tls_postgres, signed_role, get_event, lambda_context):
+    handler = build_handler(handler_environment(tls_postgres), timeouts=Timeouts(statement_seconds=4.5))
+
+    with freeze_time(SIGNED_AT):
+        response = handler(get_event, lambda_context)
+    try:
+        [[statement_timeout]] = handler.connections.connection.run("SHOW statement_timeout")
+    finally:
+        handler.connections.close()
+
+    assert response["statusCode"] == 200, response["body"]
+    assert statement_timeout == "4500ms"
+
+
+def test_client_auth_certificate_fails_tls(tls_postgres, signed_role, get_event, lambda_context):
+    """A TLS server whose certificate is for clientAuth only, signed by the trusted CA."""
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(tls_postgres.work_dir / "client-auth-only.crt", tls_postgres.work_dir / "client-auth-only.key")
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(5)
+
+    def answer_ssl_request():
+        connection, _ = listener.accept()
+        with connection:
+            connection.settimeout(5)
+            connection.recv(8)
+            connection.sendall(b"S")
+            with contextlib.suppress(OSError):
+                server_context.wrap_socket(connection, server_side=True).close()
+
+    server_thread = threading.Thread(target=answer_ssl_request, daemon=True)
+    server_thread.start()
+    handler = build_handler(handler_environment(tls_postgres, DB_PORT=str(listener.getsockname()[1])))
+    try:
+        with freeze_time(SIGNED_AT):
+            response = handler(get_event, lambda_context)
+    finally:
+        server_thread.join(timeout=5)
+        listener.close()
+
+    assert response["statusCode"] == 500, response["body"]
+    assert response_body(response)["error"]["failureClass"] == "tls"
+
+
+@pytest.mark.parametrize(
+    ("grant_change", "undo", "failure_class", "status_code", "sqlstate"),
+    [
+        (f"ALTER ROLE {ROLE} CONNECTION LIMIT 0", f"ALTER ROLE {ROLE} CONNECTION LIMIT -1", "unreachable", 503, "53300"),
+        (f"REVOKE CONNECT ON DATABASE appdb FROM PUBLIC", f"GRANT CONNECT ON DATABASE appdb TO PUBLIC", "authentication", 500, "42501"),
+    ],
+    ids=["too many connections", "no connect privilege"],
+)
+def test_login_sqlstate_classified(tls_postgres, signed_role, get_event, lambda_context, log_messages, grant_change, undo, failure_class, status_code, sqlstate):
+    handler = build_handler(handler_environment(tls_postgres))
+    tls_postgres.admin_run(grant_change)
+    try:
+        with freeze_time(SIGNED_AT):
+            response = handler(get_event, lambda_context)
+    finally:
+        tls_postgres.admin_run(undo)
+
+    assert response["statusCode"] == status_code, response["body"]
+    assert response_body(response)["error"]["failureClass"] == failure_class
+    [line] = [json.loads(line) for line in log_messages if json.loads(line)["message"] == "invocation failed"]
+    assert line["sqlstate"] == sqlstate
+    assert ROLE not in line["detail"]
