@@ -23,7 +23,10 @@ const HOST_NAME_LABEL = '[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 const HOST_NAME_PATTERN = new RegExp(`^${HOST_NAME_LABEL}(?:\\.${HOST_NAME_LABEL})*$`);
 const MAX_HOST_NAME_LENGTH = 253;
 
-/** Quote a value the way the Python handler's messages do, so both runtimes log the same text. */
+/**
+ * Quote a value the way the Python handler's messages do (repr), so both runtimes log the same
+ * text for values without quotes or backslashes.
+ */
 function quote(value) {
   return `'${value}'`;
 }
@@ -108,7 +111,7 @@ export function loadCaBundle(caBundlePath) {
   } catch (error) {
     const problem = new ConfigurationProblem(
       CA_BUNDLE_PATH_VARIABLE,
-      `is invalid: cannot load a PEM CA certificate from ${quote(caBundlePath)} (${error.code ?? error.name})`,
+      `is invalid: cannot load a PEM CA certificate from ${quote(caBundlePath)}`,
     );
     throw new ConfigurationError([problem], { cause: error });
   }

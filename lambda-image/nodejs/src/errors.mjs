@@ -7,6 +7,9 @@ export class HandlerError extends Error {
   static statusCode = 500;
   static publicMessage = 'The request failed.';
 
+  /** SQLSTATE of the server error behind this failure, or null when the server sent none. */
+  sqlstate = null;
+
   get failureClass() {
     return this.constructor.failureClass;
   }
@@ -47,8 +50,9 @@ export class ConfigurationError extends HandlerError {
     return this.problems.map((problem) => problem.variable);
   }
 
+  /** Names only the variables, because their values and the CA path are for the log line. */
   get publicMessage() {
-    return this.message;
+    return `invalid function configuration: ${this.variables.join(', ')}`;
   }
 }
 

@@ -2,7 +2,7 @@
 import { performance } from 'node:perf_hooks';
 
 import { loadCaBundle, loadConfig } from './config.mjs';
-import { ConnectionManager, createIamTokenGenerator, DEFAULT_TIMEOUTS } from './database.mjs';
+import { ConnectionManager, createIamTokenGenerator, DEFAULT_TIMEOUTS, sqlstateOf } from './database.mjs';
 import { ConfigurationError, HandlerError } from './errors.mjs';
 import { createLogger } from './logger.mjs';
 import { errorResponse, successResponse } from './responses.mjs';
@@ -30,7 +30,7 @@ export function createHandler({ env, timeouts = DEFAULT_TIMEOUTS, logger = creat
       throw error;
     }
     configurationError = error;
-    logger.error('invalid configuration', { invalidVariables: error.variables, error: error.message });
+    logger.error('invalid configuration', { invalidVariables: error.variables, error: error.name, detail: error.message });
   }
 
   const fail = (error, started, logFields, connectionReused) => {
@@ -40,8 +40,10 @@ export function createHandler({ env, timeouts = DEFAULT_TIMEOUTS, logger = creat
       statusCode: error.statusCode,
       durationMs: elapsedMs(started),
       connectionReused,
-      error: error.message,
-      cause: describeCause(error),
+      error: error.name,
+      sqlstate: error.sqlstate,
+      invalidVariables: error instanceof ConfigurationError ? error.variables : [],
+      detail: error.message,
     });
     return errorResponse(error, logFields.requestId);
   };
@@ -51,13 +53,14 @@ export function createHandler({ env, timeouts = DEFAULT_TIMEOUTS, logger = creat
     const logFields = { requestId: context?.awsRequestId ?? null, apiRequestId: event?.requestContext?.requestId ?? null };
 
     if (configurationError !== undefined) {
-      return fail(configurationError, started, { ...logFields, invalidVariables: configurationError.variables }, false);
+      return fail(configurationError, started, logFields, false);
     }
 
     const warm = connections.hasConnection;
     let outcome;
     try {
-      outcome = await connections.runProbe();
+      // Benchmarks pass a context without getRemainingTimeInMillis.
+      outcome = await connections.runProbe({ remainingMs: context?.getRemainingTimeInMillis?.() });
     } catch (error) {
       if (error instanceof HandlerError) {
         return fail(error, started, logFields, warm);
@@ -67,9 +70,13 @@ export function createHandler({ env, timeouts = DEFAULT_TIMEOUTS, logger = creat
       logger.error('invocation failed', {
         ...logFields,
         outcome: 'unexpected_error',
+        statusCode: null,
         durationMs: elapsedMs(started),
         connectionReused: warm,
         error: error?.name ?? typeof error,
+        sqlstate: sqlstateOf(error),
+        invalidVariables: [],
+        detail: null,
       });
       throw error;
     }
@@ -89,12 +96,4 @@ export function createHandler({ env, timeouts = DEFAULT_TIMEOUTS, logger = creat
 
 function elapsedMs(started) {
   return Math.round((performance.now() - started) * 1000) / 1000;
-}
-
-function describeCause(error) {
-  const cause = error.cause;
-  if (cause === undefined) {
-    return null;
-  }
-  return `${cause?.name ?? typeof cause}: ${cause?.message ?? String(cause)}`;
 }

@@ -209,11 +209,11 @@ describe('classifyDatabaseError', () => {
     [Object.assign(new Error('self-signed certificate in certificate chain'), { code: 'SELF_SIGNED_CERT_IN_CHAIN' }), DatabaseTlsError],
     [Object.assign(new Error("Hostname/IP does not match certificate's altnames"), { code: 'ERR_TLS_CERT_ALTNAME_INVALID' }), DatabaseTlsError],
     [new Error('The server does not support SSL connections'), DatabaseTlsError],
-    [Object.assign(new Error('password authentication failed'), { code: '28P01' }), DatabaseAuthenticationError],
-    [Object.assign(new Error('no pg_hba.conf entry'), { code: '28000' }), DatabaseAuthenticationError],
-    [Object.assign(new Error('database does not exist'), { code: '3D000' }), DatabaseAuthenticationError],
-    [Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }), DatabaseTimeoutError],
-    [Object.assign(new Error('terminating connection'), { code: '57P01' }), DatabaseUnreachableError],
+    [Object.assign(new Error('password authentication failed'), { code: '28P01', severity: 'FATAL' }), DatabaseAuthenticationError],
+    [Object.assign(new Error('no pg_hba.conf entry'), { code: '28000', severity: 'FATAL' }), DatabaseAuthenticationError],
+    [Object.assign(new Error('database does not exist'), { code: '3D000', severity: 'FATAL' }), DatabaseAuthenticationError],
+    [Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014', severity: 'FATAL' }), DatabaseTimeoutError],
+    [Object.assign(new Error('terminating connection'), { code: '57P01', severity: 'FATAL' }), DatabaseUnreachableError],
     [Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }), DatabaseUnreachableError],
     [new Error('Connection terminated unexpectedly'), DatabaseUnreachableError],
     [new Error('Query read timeout'), DatabaseTimeoutError],
@@ -236,7 +236,7 @@ describe('classifyDatabaseError', () => {
   });
 
   test('leaves unknown errors', () => {
-    assert.equal(classifyDatabaseError(Object.assign(new Error('no such table'), { code: '42P01' })), undefined);
+    assert.equal(classifyDatabaseError(Object.assign(new Error('no such table'), { code: '42P01', severity: 'FATAL' })), undefined);
     assert.equal(classifyDatabaseError(new TypeError('bug')), undefined);
   });
 });
