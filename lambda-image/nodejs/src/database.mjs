@@ -250,7 +250,7 @@ export class ConnectionManager {
         if (!(error instanceof DatabaseUnreachableError || error instanceof DatabaseTimeoutError)) {
           throw error;
         }
-        const fields = { failureClass: error.failureClass, error: error.name, sqlstate: error.sqlstate };
+        const fields = { failureClass: error.failureClass, error: error.name, sqlstate: error.sqlstate, detail: error.message };
         if (invocationDeadline - performance.now() < timeouts.minReplacementMs) {
           this.#logger.warn('not replacing broken connection: too little time left', fields);
           throw error;

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 
 import { collectingLogger, fakeLambdaContext, loadFixture } from './helpers.mjs';
-import { classifyDatabaseError } from '../src/database.mjs';
+import { loadCaBundle } from '../src/config.mjs';
+import { buildTlsOptions, classifyDatabaseError } from '../src/database.mjs';
 import {
   DatabaseAuthenticationError,
   DatabaseTimeoutError,
@@ -211,6 +214,15 @@ describe('classifyDatabaseError', () => {
     [new Error('The server does not support SSL connections'), DatabaseTlsError],
     [Object.assign(new Error('password authentication failed'), { code: '28P01', severity: 'FATAL' }), DatabaseAuthenticationError],
     [Object.assign(new Error('no pg_hba.conf entry'), { code: '28000', severity: 'FATAL' }), DatabaseAuthenticationError],
+    [Object.assign(new Error('permission denied for database'), { code: '42501', severity: 'FATAL' }), DatabaseAuthenticationError],
+    [Object.assign(new Error('too many connections for role'), { code: '53300', severity: 'FATAL' }), DatabaseUnreachableError],
+    [Object.assign(new Error('the database system is starting up'), { code: '57P03', severity: 'FATAL' }), DatabaseUnreachableError],
+    [Object.assign(new Error('unsuitable certificate purpose'), { code: 'INVALID_PURPOSE' }), DatabaseTlsError],
+    [Object.assign(new Error('invalid CA certificate'), { code: 'INVALID_CA' }), DatabaseTlsError],
+    [Object.assign(new Error('certificate signature failure'), { code: 'CERT_SIGNATURE_FAILURE' }), DatabaseTlsError],
+    [Object.assign(new Error('certificate chain too long'), { code: 'CERT_CHAIN_TOO_LONG' }), DatabaseTlsError],
+    [Object.assign(new Error('path length constraint exceeded'), { code: 'PATH_LENGTH_EXCEEDED' }), DatabaseTlsError],
+    [Object.assign(new Error('certificate revoked'), { code: 'CERT_REVOKED' }), DatabaseTlsError],
     [Object.assign(new Error('database does not exist'), { code: '3D000', severity: 'FATAL' }), DatabaseAuthenticationError],
     [Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014', severity: 'FATAL' }), DatabaseTimeoutError],
     [Object.assign(new Error('terminating connection'), { code: '57P01', severity: 'FATAL' }), DatabaseUnreachableError],
@@ -238,5 +250,76 @@ describe('classifyDatabaseError', () => {
   test('leaves unknown errors', () => {
     assert.equal(classifyDatabaseError(Object.assign(new Error('no such table'), { code: '42P01', severity: 'FATAL' })), undefined);
     assert.equal(classifyDatabaseError(new TypeError('bug')), undefined);
+  });
+});
+
+describe('configuration and log format', () => {
+  const getEvent = loadFixture('apigateway-rest-get.json');
+  const context = fakeLambdaContext();
+  const logLineFields = loadFixture('log-line-fields.json');
+  const validEnvironment = { DB_REGION: 'eu-west-1', DB_PROXY_ENDPOINT: 'proxy.example.com', DB_PORT: '5432', DB_NAME: 'app', DB_USER: 'app' };
+
+  test('configuration error body hides values', async () => {
+    const missingCaPath = join(tmpdir(), 'secret-dir', 'absent-ca.pem');
+    const { logger, entries } = await collectingLogger();
+    const handler = createHandler({ env: { ...validEnvironment, DB_CA_BUNDLE_PATH: missingCaPath }, logger });
+    const badPortHandler = createHandler({ env: { ...validEnvironment, DB_PORT: '99999' }, logger });
+
+    const response = await handler(getEvent, context);
+    const badPortResponse = await badPortHandler(getEvent, context);
+
+    assert.equal(JSON.parse(response.body).error.message, 'invalid function configuration: DB_CA_BUNDLE_PATH');
+    assert.ok(!response.body.includes('secret-dir'));
+    assert.equal(JSON.parse(badPortResponse.body).error.message, 'invalid function configuration: DB_PORT');
+    assert.ok(!badPortResponse.body.includes('99999'));
+    const invocationLines = entries().filter((entry) => entry.message === 'invocation failed');
+    assert.ok(invocationLines[0].detail.includes(missingCaPath));
+    assert.ok(invocationLines[1].detail.includes('99999'));
+  });
+
+  test('CA error text matches Python', () => {
+    const missingCaPath = join(tmpdir(), 'absent.pem');
+
+    // The Python handler's test asserts the same text.
+    assert.throws(() => loadCaBundle(missingCaPath), {
+      message: `invalid function configuration: DB_CA_BUNDLE_PATH is invalid: cannot load a PEM CA certificate from '${missingCaPath}'`,
+    });
+  });
+
+  for (const [name, stub, message, expectedFields] of [
+    ['success', { result: { currentUser: 'app_iam', database: 'app', serverVersion: '15.8', tls: true } }, 'invocation succeeded', 'invocationSucceeded'],
+    ['handler error', { error: new DatabaseTlsError('bad certificate') }, 'invocation failed', 'invocationFailed'],
+    ['unexpected error', { error: Object.assign(new Error('no such table'), { code: '42P01', severity: 'ERROR' }) }, 'invocation failed', 'invocationFailed'],
+  ]) {
+    test(`log line fields match fixture: ${name}`, async () => {
+      const { handler, entries } = await handlerWithStub(stubConnections(stub));
+
+      await handler(getEvent, context).catch(() => {});
+
+      const [line] = entries();
+      assert.equal(line.message, message);
+      assert.deepEqual(Object.keys(line).sort(), [...logLineFields[expectedFields]].sort());
+    });
+  }
+
+  test('configuration log line fields match fixture', async () => {
+    const { logger, entries } = await collectingLogger();
+    const handler = createHandler({ env: {}, logger });
+
+    await handler(getEvent, context);
+
+    const [line] = entries().filter((entry) => entry.message === 'invocation failed');
+    assert.deepEqual(Object.keys(line).sort(), [...logLineFields.invocationFailed].sort());
+  });
+
+  test('TLS options trust only CA file', () => {
+    const config = { proxyEndpoint: 'proxy.example.com' };
+
+    const options = buildTlsOptions(config, 'PEM TEXT');
+
+    assert.equal(options.ca, 'PEM TEXT');
+    assert.equal(options.minVersion, 'TLSv1.2');
+    assert.equal(options.rejectUnauthorized, true);
+    assert.equal(options.servername, 'proxy.example.com');
   });
 });

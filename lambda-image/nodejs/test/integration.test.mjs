@@ -394,4 +394,21 @@ describe('handler against TLS PostgreSQL', { skip, timeout: 120_000 }, () => {
       assert.ok(!line.detail.includes(ROLE));
     });
   }
+
+  test('idle error marks connection broken', { timeout: TEST_TIMEOUT_MS }, async (t) => {
+    await signRole(t);
+    const { handler, entries } = await buildHandler();
+    t.after(() => handler.connections.close());
+
+    await handler(getEvent, context);
+    await server.terminateSessions(ROLE);
+    while (!entries().some((entry) => entry.message === 'connection closed while idle')) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const response = await handler(getEvent, context);
+
+    assert.equal(response.statusCode, 200, response.body);
+    const replacing = entries().find((entry) => entry.message === 'replacing broken connection');
+    assert.equal(replacing.detail, 'connection failed: the server closed the idle connection');
+  });
 });

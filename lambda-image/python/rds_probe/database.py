@@ -258,7 +258,7 @@ class ConnectionManager:
                 return self._query(self._connection, invocation_deadline), True
             except (DatabaseUnreachableError, DatabaseTimeoutError) as error:
                 budget_seconds = invocation_deadline - time.monotonic()
-                fields = {"failureClass": error.failure_class, "error": type(error).__name__, "sqlstate": error.sqlstate}
+                fields = {"failureClass": error.failure_class, "error": type(error).__name__, "sqlstate": error.sqlstate, "detail": str(error)}
                 if budget_seconds < self._timeouts.min_replacement_seconds:
                     logger.warning("not replacing broken connection: too little time left", extra={"fields": fields})
                     raise

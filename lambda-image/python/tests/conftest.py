@@ -168,3 +168,16 @@ def tls_postgres():
     finally:
         server.stop()
         shutil.rmtree(work_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def tls_ca_path(tmp_path_factory) -> str:
+    """A self-signed CA certificate file, made with openssl, for TLS context tests."""
+    directory = tmp_path_factory.mktemp("tls-ca")
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=Context Test CA",
+         "-keyout", str(directory / "ca.key"), "-out", str(directory / "ca.pem")],
+        check=True,
+        capture_output=True,
+    )
+    return str(directory / "ca.pem")

@@ -1,3 +1,4 @@
+import contextlib
 import importlib
 import json
 import logging
@@ -8,7 +9,9 @@ import pg8000.exceptions
 import pytest
 
 from rds_probe.config import load_config
-from rds_probe.database import ProbeResult, classify_database_error
+from conftest import load_fixture
+
+from rds_probe.database import ConnectionManager, ProbeResult, classify_database_error, create_tls_context
 from rds_probe.errors import (
     ConfigurationError,
     DatabaseAuthenticationError,
@@ -234,3 +237,124 @@ def test_entry_point_reads_environment(monkeypatch, get_event, lambda_context):
     assert body["error"]["failureClass"] == "configuration"
     assert "DB_REGION" in body["error"]["message"]
     sys.modules.pop("handler", None)
+
+
+def test_configuration_error_body_hides_values(get_event, lambda_context, log_lines, tmp_path):
+    missing_ca_path = str(tmp_path / "secret-dir" / "absent-ca.pem")
+    handler = build_handler(
+        {
+            "DB_REGION": "eu-west-1",
+            "DB_PROXY_ENDPOINT": "proxy.example.com",
+            "DB_PORT": "5432",
+            "DB_NAME": "app",
+            "DB_USER": "app",
+            "DB_CA_BUNDLE_PATH": missing_ca_path,
+        }
+    )
+    bad_port_handler = build_handler({"DB_REGION": "eu-west-1", "DB_PROXY_ENDPOINT": "proxy.example.com", "DB_PORT": "99999", "DB_NAME": "app", "DB_USER": "app"})
+    log_lines.records.clear()
+
+    response = handler(get_event, lambda_context)
+    bad_port_response = bad_port_handler(get_event, lambda_context)
+
+    body = assert_json_proxy_response(response, 500)
+    assert body["error"]["message"] == "invalid function configuration: DB_CA_BUNDLE_PATH"
+    assert "secret-dir" not in response["body"]
+    assert "99999" not in bad_port_response["body"]
+    assert json.loads(bad_port_response["body"])["error"]["message"] == "invalid function configuration: DB_PORT"
+    lines = log_lines.json_lines()
+    assert missing_ca_path in lines[0]["detail"]
+    assert "99999" in lines[1]["detail"]
+
+
+def test_ca_error_text_matches_nodejs(tmp_path):
+    with pytest.raises(ConfigurationError) as raised:
+        create_tls_context(str(tmp_path / "absent.pem"))
+
+    # The Node.js handler's test asserts the same text.
+    assert str(raised.value) == f"invalid function configuration: DB_CA_BUNDLE_PATH is invalid: cannot load a PEM CA certificate from '{tmp_path / 'absent.pem'}'"
+
+
+LOG_LINE_FIELDS = load_fixture("log-line-fields.json")
+
+
+@pytest.mark.parametrize(
+    ("connections", "message", "expected_fields"),
+    [
+        (StubConnections(result=ProbeResult("app_iam", "app", "15.8", True)), "invocation succeeded", "invocationSucceeded"),
+        (StubConnections(error=DatabaseTlsError("bad certificate")), "invocation failed", "invocationFailed"),
+        (StubConnections(error=pg8000.exceptions.DatabaseError({"C": "42P01", "M": "no such table"})), "invocation failed", "invocationFailed"),
+    ],
+    ids=["success", "handler error", "unexpected error"],
+)
+def test_log_line_fields_match_fixture(get_event, lambda_context, log_lines, connections, message, expected_fields):
+    handler = ProbeHandler(connections=connections)
+
+    with contextlib.suppress(pg8000.exceptions.DatabaseError):
+        handler(get_event, lambda_context)
+
+    [line] = log_lines.json_lines()
+    assert line["message"] == message
+    assert sorted(line) == sorted(LOG_LINE_FIELDS[expected_fields])
+
+
+def test_configuration_log_line_fields_match_fixture(get_event, lambda_context, log_lines):
+    handler = build_handler({})
+    log_lines.records.clear()
+
+    handler(get_event, lambda_context)
+
+    [line] = log_lines.json_lines()
+    assert sorted(line) == sorted(LOG_LINE_FIELDS["invocationFailed"])
+
+
+def test_log_level_names_match_lambda():
+    formatter = JsonLogFormatter()
+    record = logging.LogRecord("rds_probe", logging.WARNING, __file__, 1, "replacing broken connection", None, None)
+
+    assert json.loads(formatter.format(record))["level"] == "WARN"
+
+
+def test_tls_context_trusts_only_ca_file(tls_ca_path):
+    context = create_tls_context(tls_ca_path)
+
+    assert context.cert_store_stats()["x509_ca"] == 1
+    assert len(context.get_ca_certs()) == 1
+    assert context.minimum_version == ssl.TLSVersion.TLSv1_2
+    assert context.verify_mode == ssl.CERT_REQUIRED
+    assert context.check_hostname is True
+
+
+@pytest.mark.parametrize("warm_error", [DatabaseTlsError("bad certificate"), DatabaseAuthenticationError("rejected")], ids=["tls", "authentication"])
+def test_warm_failure_not_replaced_for_class(warm_error, tls_ca_path):
+    manager = ConnectionManager(config=None, tls_context=create_tls_context(tls_ca_path), generate_token=lambda: "token")
+    manager._connection = object()
+    opened = []
+    manager._query = lambda connection, deadline: (_ for _ in ()).throw(warm_error)
+    manager._open = lambda deadline: opened.append(deadline)
+
+    with pytest.raises(type(warm_error)):
+        manager.run_probe(25_000)
+
+    assert opened == []
+
+
+def test_warm_failure_replaced_exactly_once(tls_ca_path):
+    manager = ConnectionManager(config=None, tls_context=create_tls_context(tls_ca_path), generate_token=lambda: "token")
+    manager._connection = object()
+    opened = []
+
+    def fail_query(connection, deadline):
+        raise DatabaseUnreachableError("connection failed")
+
+    def open_connection(deadline):
+        opened.append(deadline)
+        return object()
+
+    manager._query = fail_query
+    manager._open = open_connection
+
+    with pytest.raises(DatabaseUnreachableError):
+        manager.run_probe(25_000)
+
+    assert len(opened) == 1
