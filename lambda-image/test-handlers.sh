@@ -37,6 +37,23 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 status=0
 
+# The test helpers create each server's work directory under HANDLER_TEST_TMPDIR. If a run is
+# interrupted or killed before its own cleanup runs, this trap stops every server left there.
+HANDLER_TEST_TMPDIR="$(mktemp -d -t handler-tests-XXXXXX)"
+# The server runs as the postgres OS user, which must be able to enter this directory.
+chmod 755 "$HANDLER_TEST_TMPDIR"
+export HANDLER_TEST_TMPDIR
+stop_leftover_servers() {
+  local work_dir
+  for work_dir in "$HANDLER_TEST_TMPDIR"/*/; do
+    [[ -f "$work_dir/data/postmaster.pid" ]] && bash "$LAMBDA_IMAGE_DIR/testing/tls-postgres.sh" stop "$work_dir" 0
+  done
+  rm -rf "$HANDLER_TEST_TMPDIR"
+}
+trap stop_leftover_servers EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
 # Print the tools from the list that are missing.
 missing_tools() {
   local tool

@@ -114,7 +114,20 @@ export class TlsPostgres {
   }
 
   static async create() {
-    const server = new TlsPostgres(mkdtempSync(join(tmpdir(), 'handler-pg-')), await findFreePort());
+    const parentDir = process.env.HANDLER_TEST_TMPDIR || tmpdir();
+    const server = new TlsPostgres(mkdtempSync(join(parentDir, 'handler-pg-')), await findFreePort());
+    // 'exit' listeners run on process.exit() and after a failed run; SIGTERM and SIGINT are
+    // turned into an exit first, because by default they end the process without listeners.
+    const stopOnExit = () => server.destroy();
+    const exitOnSignal = (signal) => process.exit(signal === 'SIGINT' ? 130 : 143);
+    process.once('exit', stopOnExit);
+    process.once('SIGTERM', exitOnSignal);
+    process.once('SIGINT', exitOnSignal);
+    server.removeExitHandlers = () => {
+      process.off('exit', stopOnExit);
+      process.off('SIGTERM', exitOnSignal);
+      process.off('SIGINT', exitOnSignal);
+    };
     server.runScript('init');
     server.start();
     return server;
@@ -129,10 +142,14 @@ export class TlsPostgres {
   }
 
   stop() {
-    this.runScript('stop');
+    if (existsSync(this.workDir)) {
+      this.runScript('stop');
+    }
   }
 
+  /** Stop the server and delete its work directory; calling it twice is not an error. */
   destroy() {
+    this.removeExitHandlers?.();
     this.stop();
     rmSync(this.workDir, { recursive: true, force: true });
   }

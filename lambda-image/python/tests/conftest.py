@@ -1,8 +1,10 @@
 """Shared fixtures: safe AWS settings, API Gateway REST proxy events, a fake Lambda context and
 one TLS PostgreSQL server per test session."""
 
+import atexit
 import json
 import os
+import signal
 import shutil
 import socket
 import subprocess
@@ -159,15 +161,25 @@ def tls_postgres():
             pytest.fail(message)
         pytest.skip(message)
 
-    work_dir = Path(tempfile.mkdtemp(prefix="handler-pg-"))
+    work_dir = Path(tempfile.mkdtemp(prefix="handler-pg-", dir=os.environ.get("HANDLER_TEST_TMPDIR")))
     server = TlsPostgres(work_dir=work_dir, port=find_free_port())
+
+    def stop_server() -> None:
+        server.stop()
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+    # SIGTERM would end pytest without running finally blocks or atexit handlers, so it is
+    # turned into SystemExit; atexit covers an exit that skips the fixture's teardown.
+    previous_sigterm_handler = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    atexit.register(stop_server)
     server.run_script("init")
     server.start()
     try:
         yield server
     finally:
-        server.stop()
-        shutil.rmtree(work_dir, ignore_errors=True)
+        stop_server()
+        atexit.unregister(stop_server)
+        signal.signal(signal.SIGTERM, previous_sigterm_handler)
 
 
 @pytest.fixture(scope="session")
