@@ -1,6 +1,7 @@
 // Failures that the handler reports to the caller, one class per failure class.
 // `publicMessage` goes into the response body, so it never contains the auth token, the
-// password or driver details; the log line gets `message` and the cause.
+// password or driver details. The log line gets the class name, `sqlstate` and `message`,
+// which never contains the server's message text.
 
 export class HandlerError extends Error {
   static failureClass = 'internal';

@@ -81,7 +81,7 @@ class ProbeResult:
 class DeadlineSSLSocket(ssl.SSLSocket):
     """SSLSocket whose every blocking call ends by its context's ``deadline`` (time.monotonic() seconds).
 
-    pg8000's ``timeout`` applies to each socket read separately, so a server that answers
+    pg8000's ``timeout`` applies to each socket read separately, so a server that responds
     slowly but steadily could otherwise keep connecting or querying past the function timeout.
     """
 

@@ -7,7 +7,8 @@ class HandlerError(Exception):
     """Failure reported as an API Gateway error response.
 
     ``public_message`` goes into the response body, so it never contains the auth token,
-    the password or driver details; the log line gets ``str(error)`` and the cause.
+    the password or driver details. The log line gets the class name, ``sqlstate`` and
+    ``str(error)``, which never contains the server's message text.
     """
 
     failure_class = "internal"
