@@ -86,6 +86,17 @@ require_tools() {
 
 readonly POSTGRES_TOOLS=(openssl "$PG_BIN_DIR/initdb" "$PG_BIN_DIR/pg_ctl" "$PG_BIN_DIR/postgres" "$PG_BIN_DIR/psql")
 
+# Node.js dependencies come first: the Python suite's Dockerfile test also imports the Node.js entry point.
+nodejs_ready=false
+if require_tools "nodejs handler tests" node npm "${POSTGRES_TOOLS[@]}"; then
+  if (cd "$NODEJS_DIR" && npm ci --no-audit --no-fund --loglevel=error); then
+    nodejs_ready=true
+  else
+    echo "nodejs handler tests: FAILED: npm ci failed" >&2
+    status=1
+  fi
+fi
+
 echo "== Python handler tests (pytest)"
 if require_tools "python handler tests" python3 "${POSTGRES_TOOLS[@]}"; then
   if python3 -m venv "$PYTHON_DIR/.venv" \
@@ -98,13 +109,8 @@ if require_tools "python handler tests" python3 "${POSTGRES_TOOLS[@]}"; then
 fi
 
 echo "== Node.js handler tests (node --test)"
-if require_tools "nodejs handler tests" node npm "${POSTGRES_TOOLS[@]}"; then
-  if (cd "$NODEJS_DIR" && npm ci --no-audit --no-fund --loglevel=error); then
-    (cd "$NODEJS_DIR" && node --test --test-reporter=spec test/*.test.mjs) || status=1
-  else
-    echo "nodejs handler tests: FAILED: npm ci failed" >&2
-    status=1
-  fi
+if [[ "$nodejs_ready" == true ]]; then
+  (cd "$NODEJS_DIR" && node --test --test-reporter=spec test/*.test.mjs) || status=1
 fi
 
 exit "$status"
