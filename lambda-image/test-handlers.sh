@@ -87,6 +87,8 @@ require_tools() {
 readonly POSTGRES_TOOLS=(openssl "$PG_BIN_DIR/initdb" "$PG_BIN_DIR/pg_ctl" "$PG_BIN_DIR/postgres" "$PG_BIN_DIR/psql")
 
 # Node.js dependencies come first: the Python suite's Dockerfile test also imports the Node.js entry point.
+# Upper bound for any single Node.js test, in milliseconds; the integration tests set tighter ones.
+readonly NODE_TEST_TIMEOUT_MS=60000
 nodejs_ready=false
 if require_tools "nodejs handler tests" node npm "${POSTGRES_TOOLS[@]}"; then
   if (cd "$NODEJS_DIR" && npm ci --no-audit --no-fund --loglevel=error); then
@@ -110,7 +112,10 @@ fi
 
 echo "== Node.js handler tests (node --test)"
 if [[ "$nodejs_ready" == true ]]; then
-  (cd "$NODEJS_DIR" && node --test --test-reporter=spec test/*.test.mjs) || status=1
+  # --test-force-exit: a failed connection test can leave a socket open, which would keep the
+  # test process alive after its last test and hang the run.
+  (cd "$NODEJS_DIR" && node --test --test-force-exit --test-timeout="$NODE_TEST_TIMEOUT_MS" --test-reporter=spec test/*.test.mjs) ||
+    status=1
 fi
 
 exit "$status"
