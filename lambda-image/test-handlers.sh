@@ -31,7 +31,7 @@ export AWS_CONFIG_FILE=/dev/null
 export AWS_SHARED_CREDENTIALS_FILE=/dev/null
 unset AWS_SESSION_TOKEN AWS_PROFILE AWS_CONTAINER_CREDENTIALS_FULL_URI AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
 # pip retries an unreachable index several times with back-off; a package index that cannot
-# be reached is not retried here unless PIP_RETRIES says otherwise.
+# be reached is not retried here unless PIP_RETRIES sets a count.
 export PIP_RETRIES="${PIP_RETRIES:-0}"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 

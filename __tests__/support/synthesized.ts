@@ -12,12 +12,12 @@ export function parseSynth(json: string): SynthesizedStack {
   return JSON.parse(json) as SynthesizedStack;
 }
 
-/** Every resource of one type, as a list of their configurations. */
+/** Lists the configurations of every resource of one type. */
 export function resourcesOfType(stack: SynthesizedStack, type: string): Record<string, any>[] {
   return Object.values(stack.resource[type] ?? {});
 }
 
-/** The only resource of a type; fails when there is not exactly one. */
+/** Returns the only resource of a type, and throws when there is not exactly one. */
 export function onlyResource(stack: SynthesizedStack, type: string): Record<string, any> {
   const resources = resourcesOfType(stack, type);
   if (resources.length !== 1) {

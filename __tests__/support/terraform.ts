@@ -14,7 +14,7 @@ export const PROVIDER_MIRROR_VARIABLE = "TF_PROVIDER_MIRROR";
 export const FAKE_AWS_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE";
 export const FAKE_AWS_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 
-/** The mirror folder to use, or undefined when none exists (then the registry is used). */
+/** Returns the mirror folder to use, or undefined when none exists, so that the registry is used. */
 export function providerMirror(): string | undefined {
   const configured = process.env[PROVIDER_MIRROR_VARIABLE];
   if (configured) {
@@ -73,8 +73,8 @@ export const OFFLINE_OVERRIDE_FILE = "offline_override.tf.json";
 
 /**
  * Writes a Terraform override file into a synthesized stack folder: a local backend in place of S3,
- * fake credentials with the provider's skip flags, and no allowed_account_ids (offline, the provider
- * cannot learn the account, so the guard would reject the plan). Production code stays unchanged.
+ * and fake credentials with the provider's skip flags. It also drops allowed_account_ids, because
+ * offline the provider cannot learn the account and the guard would reject the plan.
  */
 export function writeOfflineOverride(stackDir: string): void {
   const synthesized = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));

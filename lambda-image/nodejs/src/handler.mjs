@@ -66,7 +66,7 @@ export function createHandler({ env, timeouts = DEFAULT_TIMEOUTS, logger = creat
         return fail(error, started, logFields, warm);
       }
       // Unknown failures go to the Lambda runtime, which records them with the stack trace;
-      // API Gateway then answers 502 without details.
+      // API Gateway then returns 502 without details.
       logger.error('invocation failed', {
         ...logFields,
         outcome: 'unexpected_error',

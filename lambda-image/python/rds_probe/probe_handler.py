@@ -47,7 +47,7 @@ class ProbeHandler:
             return self._failed(error, started, log_fields, connection_reused=warm)
         except Exception as error:
             # Unknown failures go to the Lambda runtime, which records them with the stack
-            # trace; API Gateway then answers 502 without details.
+            # trace; API Gateway then returns 502 without details.
             log_fields.update(
                 outcome="unexpected_error",
                 statusCode=None,
