@@ -1,3 +1,4 @@
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -62,6 +63,7 @@ function imageStack(changes: Partial<FunctionImageProps> = {}): { stack: Terrafo
   const image = new FunctionImage(stack, "FunctionImage", {
     accountId: ACCOUNT,
     region: REGION,
+    dnsSuffix: new DataAwsPartition(stack, "Partition").dnsSuffix,
     repositoryName: "rdsproxy-test-function",
     appKey,
     runtime: "python",

@@ -1,3 +1,4 @@
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -414,6 +415,7 @@ describe("AppFunction image modes", () => {
       new FunctionImage(stack, "FunctionImage", {
         accountId: ACCOUNT,
         region: REGION,
+        dnsSuffix: new DataAwsPartition(stack, "Partition").dnsSuffix,
         repositoryName: FUNCTION_NAME,
         appKey,
         runtime,

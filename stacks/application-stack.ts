@@ -59,7 +59,8 @@ export class ApplicationStack extends TerraformStack {
 
     const chatbotProvider = this.configureProviders(env);
     this.configureStateBackend(env);
-    const partition = new DataAwsPartition(this, "Partition").partition;
+    const partitionData = new DataAwsPartition(this, "Partition");
+    const partition = partitionData.partition;
     const account = { partition, accountId: env.account, region: env.region };
 
     this.networking = new Networking(this, "Networking", {
@@ -88,6 +89,7 @@ export class ApplicationStack extends TerraformStack {
     this.functionImage = new FunctionImage(this, "FunctionImage", {
       accountId: env.account,
       region: env.region,
+      dnsSuffix: partitionData.dnsSuffix,
       repositoryName: physicalName(env.key, "function", NAME_RULES.ecrRepository),
       appKey: this.appKey,
       runtime: env.functionRuntime,

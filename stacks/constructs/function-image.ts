@@ -1,6 +1,5 @@
 import * as path from "path";
 import { DataAwsEcrAuthorizationToken } from "@cdktf/provider-aws/lib/data-aws-ecr-authorization-token";
-import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { Image } from "@cdktf/provider-docker/lib/image";
@@ -40,6 +39,8 @@ export const UNPINNED_IMAGE_URI_WARNING = "[rdsproxy:function-image-not-pinned]"
 export interface FunctionImageProps {
   readonly accountId: string;
   readonly region: string;
+  /** DNS suffix of the partition, such as `amazonaws.com`; from the stack's aws_partition data source. */
+  readonly dnsSuffix: string;
   /** Name of the ECR repository, such as `rdsproxy-dev-function`. */
   readonly repositoryName: string;
   /** Encrypts the repository. */
@@ -130,8 +131,7 @@ export class FunctionImage extends Construct {
 
     // Built from account, region and DNS suffix, so the address is known when the provider is configured
     // on the first plan, before the repository exists. aws_partition is computed without an AWS call.
-    const dnsSuffix = new DataAwsPartition(this, "Partition").dnsSuffix;
-    const registryAddress = `${props.accountId}.dkr.ecr.${props.region}.${dnsSuffix}`;
+    const registryAddress = `${props.accountId}.dkr.ecr.${props.region}.${props.dnsSuffix}`;
     // NOTE: the token (valid 12 hours) is stored in the state like every data source result: hashicorp/aws
     // 5.100.0 has no ephemeral ECR token that would keep it out. The state bucket is encrypted and TLS-only.
     const token = new DataAwsEcrAuthorizationToken(this, "RegistryToken", { registryId: props.accountId });

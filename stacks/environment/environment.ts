@@ -59,7 +59,7 @@ export function parseEnvironments(raw: unknown, options: ParseEnvironmentsOption
       environments.push(parsed.environment);
     }
   }
-  problems.push(...duplicateProblems(environments));
+  problems.push(...crossEnvironmentProblems(environments));
 
   if (problems.length > 0) {
     throw new EnvironmentConfigError(problems);
@@ -171,7 +171,7 @@ function crossFieldProblems(key: string, fields: Partial<ParsedEnvironment>): Co
 }
 
 /** Checks across environments: names, shared state buckets and the account-level API Gateway role. */
-function duplicateProblems(environments: readonly EnvironmentConfig[]): ConfigProblem[] {
+function crossEnvironmentProblems(environments: readonly EnvironmentConfig[]): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const firstByName = new Map<string, string>();
   const firstByBucket = new Map<string, EnvironmentConfig>();
