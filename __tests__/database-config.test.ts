@@ -17,7 +17,7 @@ function errorFor(changes: Record<string, unknown>): EnvironmentConfigError {
   throw new Error(`parseEnvironments accepted ${JSON.stringify(changes)}`);
 }
 
-/** The line EnvironmentConfigError prints for one problem. */
+/** Formats the line that EnvironmentConfigError prints for one problem. */
 function problemLine(field: string, value: unknown, message: string): string {
   return `  - environment "dev", field "${field}", value ${JSON.stringify(value)}: ${message}`;
 }

@@ -23,7 +23,7 @@ function synthParsed(key: string, changes: Record<string, unknown> = {}): { json
   return { json, resources: parsed.resource, outputs: parsed.output };
 }
 
-/** The Terraform reference to an attribute of the single resource of a type whose address contains `part`. */
+/** Returns the Terraform reference to an attribute of the single resource of a type whose address contains `part`. */
 function reference(resources: Resources, type: string, part: string, attribute: string): string {
   const names = Object.keys(resources[type] ?? {}).filter((name) => name.includes(part));
   if (names.length !== 1) {
@@ -37,7 +37,7 @@ function resourcesOf(resources: Resources, type: string): Record<string, Record<
   return resources[type] ?? {};
 }
 
-/** Every key and value, at any depth, whose key matches `pattern`. */
+/** Collects every key and value, at any depth, whose key matches `pattern`. */
 function entriesOfKeys(node: unknown, pattern: RegExp): [string, unknown][] {
   if (node === null || typeof node !== "object") {
     return [];

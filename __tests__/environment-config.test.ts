@@ -5,7 +5,7 @@ import { parseEnvironments } from "../stacks/environment/environment";
 import { EnvironmentConfigError } from "../stacks/environment/errors";
 import { PROJECT_ROOT, shippedEnvironments } from "./support/environments";
 
-/** A valid environment to start each case from: the shipped dev entry. */
+/** Returns the shipped dev entry, a valid environment, with some fields changed. */
 function devWith(changes: Record<string, unknown>): Record<string, unknown> {
   const raw: Record<string, unknown> = { ...shippedEnvironments().dev, ...changes };
   for (const [field, value] of Object.entries(changes)) {

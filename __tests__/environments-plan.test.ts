@@ -67,7 +67,7 @@ function expectedCounts(instanceCount: number, manageAccountLogRole: boolean): R
   };
 }
 
-/** An image URI in the environment's account and region, pinned by digest, as a pipeline would pass it. */
+/** Returns an image URI in the environment's account and region, pinned by digest, as a pipeline would pass it. */
 function pipelineImageUri(key: string): string {
   const { account, region } = shippedEnvironments()[key] as { account: string; region: string };
   return `${account}.dkr.ecr.${region}.amazonaws.com/rdsproxy-${key}-function@sha256:${"0123456789abcdef".repeat(4)}`;

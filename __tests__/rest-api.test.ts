@@ -26,7 +26,7 @@ function synthRestApi(environmentKey: string, changes: Record<string, unknown> =
   return { synthesized, resources };
 }
 
-/** The only resource of a type, with its logical name; fails when there is not exactly one. */
+/** Returns the only resource of a type with its logical name, and throws when there is not exactly one. */
 function single(resources: Resources, type: string): { name: string; config: Record<string, unknown> } {
   const entries = Object.entries(resources[type] ?? {});
   expect({ type, count: entries.length }).toEqual({ type, count: 1 });

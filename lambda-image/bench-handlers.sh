@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmark both handlers against a throwaway TLS PostgreSQL 15 on 127.0.0.1 (not a test).
+# Benchmark both handlers against a throwaway TLS PostgreSQL on 127.0.0.1 (not a test).
 #
 # Run from the repository root after `bash lambda-image/test-handlers.sh` has set up
 # python/.venv and nodejs/node_modules: bash lambda-image/bench-handlers.sh [INVOCATIONS]

@@ -1,7 +1,7 @@
 """Lambda entry point ``handler.lambda_handler``.
 
 The configuration is read and checked once, when the runtime imports this module at cold
-start; the database connection is opened on the first invocation and reused after that.
+start. The database connection is opened on the first invocation and reused after that.
 """
 
 import os

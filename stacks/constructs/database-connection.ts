@@ -1,6 +1,6 @@
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 
-/** What a client of the database needs to reach it through the RDS Proxy. */
+/** Connection details a database client needs to reach the database through the RDS Proxy. */
 export interface DatabaseConnection {
   /** Host name of the proxy's default endpoint. */
   readonly proxyEndpoint: string;

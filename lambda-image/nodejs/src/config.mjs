@@ -11,7 +11,7 @@ export const DATABASE_NAME_VARIABLE = 'DB_NAME';
 export const USER_VARIABLE = 'DB_USER';
 export const CA_BUNDLE_PATH_VARIABLE = 'DB_CA_BUNDLE_PATH';
 
-/** Where both images install the verified Amazon Root CA 1 certificate. */
+/** Path at which both images install the verified Amazon Root CA 1 certificate. */
 export const DEFAULT_CA_BUNDLE_PATH = '/etc/pki/amazon/AmazonRootCA1.pem';
 
 // PostgreSQL truncates identifiers to NAMEDATALEN - 1 = 63 bytes, so a longer name would

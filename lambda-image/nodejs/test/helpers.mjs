@@ -56,7 +56,7 @@ export function fakeLambdaContext() {
   };
 }
 
-/** A logger that keeps parsed JSON lines, built on the handler's own logger. */
+/** Builds a logger that keeps parsed JSON lines, on top of the handler's own logger. */
 export async function collectingLogger() {
   const { createLogger } = await import('../src/logger.mjs');
   const lines = [];

@@ -27,7 +27,7 @@ const context = fakeLambdaContext();
 // of hanging it. The slowest test takes about 2.5 s.
 const TEST_TIMEOUT_MS = 20_000;
 
-/** A Lambda context whose remaining time is fixed, standing in for an invocation near its timeout. */
+/** Builds a Lambda context whose remaining time is fixed, as for an invocation near its timeout. */
 function contextWithRemaining(remainingMs) {
   return { ...context, getRemainingTimeInMillis: () => remainingMs };
 }
@@ -250,7 +250,7 @@ describe('handler against TLS PostgreSQL', { skip, timeout: 120_000 }, () => {
   }
 
   test('silent server times out', { timeout: TEST_TIMEOUT_MS }, async (t) => {
-    // A listener that accepts TCP connections and never answers stands in for a stalled proxy.
+    // A listener that accepts TCP connections and never replies plays the part of a stalled proxy.
     const sockets = [];
     const listener = createServer((socket) => sockets.push(socket));
     await new Promise((resolve) => listener.listen(0, '127.0.0.1', resolve));

@@ -13,7 +13,7 @@ DATABASE_NAME_VARIABLE = "DB_NAME"
 USER_VARIABLE = "DB_USER"
 CA_BUNDLE_PATH_VARIABLE = "DB_CA_BUNDLE_PATH"
 
-# Where both images install the verified Amazon Root CA 1 certificate.
+# Path at which both images install the verified Amazon Root CA 1 certificate.
 DEFAULT_CA_BUNDLE_PATH = "/etc/pki/amazon/AmazonRootCA1.pem"
 
 # PostgreSQL truncates identifiers to NAMEDATALEN - 1 = 63 bytes, so a longer name would

@@ -169,7 +169,7 @@ def tls_postgres():
         shutil.rmtree(work_dir, ignore_errors=True)
 
     # SIGTERM would end pytest without running finally blocks or atexit handlers, so it is
-    # turned into SystemExit; atexit covers an exit that skips the fixture's teardown.
+    # turned into SystemExit. The atexit handler covers an exit that skips the fixture's teardown.
     previous_sigterm_handler = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     atexit.register(stop_server)
     server.run_script("init")

@@ -207,7 +207,7 @@ def test_wrong_identity_fails_authentication(tls_postgres, signed_role, get_even
 
 
 def test_silent_server_times_out(get_event, lambda_context, tls_postgres):
-    """A listener that accepts TCP connections and never answers stands in for a stalled proxy."""
+    """A listener that accepts TCP connections and never replies plays the part of a stalled proxy."""
     listener = socket.create_server(("127.0.0.1", 0))
     accepted = []
     stop_accepting = threading.Event()
